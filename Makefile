@@ -1,0 +1,50 @@
+# Two commands do everything: `make book` builds the site, `make test` runs every test.
+# Both create .venv from the exact pins in requirements.txt on first use and reuse it afterwards.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MATHJAX_STAMP := _vendor/mathjax-static/mathjax/.version-3.2.2
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: book test test-unit test-notebooks test-site notebooks clean setup
+
+setup: $(STAMP) $(MATHJAX_STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "Setting up $(VENV) with $(PYTHON) (first run takes a few minutes)"
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# MathJax 3.2.2 is served by the site itself so math renders offline (see _ext/offline_site.py).
+$(MATHJAX_STAMP):
+	bash scripts/fetch_mathjax.sh
+
+book: setup
+	$(VENV)/bin/jupyter-book build . --keep-going
+	@echo "The book is built: open $(CURDIR)/_build/html/index.html in a browser"
+
+# The whole suite in one pytest run: unit tests, every notebook under nbval (strict),
+# a strict site build, and headless Chromium on the built site.
+test: setup
+	$(PYTEST)
+
+test-unit: setup
+	$(PYTEST) tests --ignore=tests/test_site.py
+
+test-notebooks: setup
+	$(PYTEST) book
+
+test-site: setup
+	$(PYTEST) tests/test_site.py
+
+# Re-execute every chapter in a fresh kernel and store its outputs (for authors).
+notebooks: setup
+	$(PY) scripts/execute_notebooks.py $(NB)
+
+clean:
+	rm -rf _build .jupyter_cache

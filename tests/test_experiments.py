@@ -1,0 +1,106 @@
+"""Experiments: gradient norms against lag, and the honesty of the cached reproduction table."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lstm_tutorial import experiments as ex  # noqa: E402
+
+pytestmark = pytest.mark.disable_socket
+
+
+def _by(rows, **kw):
+    return [r for r in rows if all(r[k] == v for k, v in kw.items())]
+
+
+def test_gradient_rows_shape_and_normalisation():
+    rows = ex.gradient_norm_vs_lag("rnn", hidden_size=16, T=31, lags=[0, 10, 30],
+                                   spectral_radius=[0.5, 1.5], seeds=range(2))
+    assert len(rows) == 2 * 2 * 3
+    assert set(rows[0]) == {"cell", "spectral_radius", "forget_bias", "seed", "k", "grad_norm", "ratio"}
+    assert all(r["ratio"] == 1.0 for r in _by(rows, k=0))
+    for seed in range(2):   # a contracting RNN forgets monotonically along these lags
+        small = [r["ratio"] for r in _by(rows, spectral_radius=0.5, seed=seed)]
+        assert small[0] > small[1] > small[2]
+        assert small[2] < 1e-6
+    again = ex.gradient_norm_vs_lag("rnn", hidden_size=16, T=31, lags=[0, 10, 30],
+                                    spectral_radius=[0.5, 1.5], seeds=range(2))
+    assert again == rows
+
+
+def test_lstm_forget_bias_keeps_gradient_alive():
+    rows = ex.gradient_norm_vs_lag("lstm", hidden_size=32, T=51, lags=[0, 50],
+                                   forget_bias=[0.0, 3.0], seeds=range(3))
+    summary = {(s["forget_bias"], s["k"]): s for s in ex.summarise_gradient_rows(rows)}
+    assert summary[(0.0, 50)]["n_seeds"] == 3
+    # at k = 50 the open forget gate keeps many orders of magnitude more of the gradient
+    assert summary[(3.0, 50)]["min"] > 1e4 * summary[(0.0, 50)]["max"]
+
+
+def test_gradient_bad_input():
+    with pytest.raises(ValueError, match="cell must be 'rnn' or 'lstm', got 'gru'"):
+        ex.gradient_norm_vs_lag("gru")
+    with pytest.raises(ValueError, match=r"lags must lie in 0..T-1 = 0..9"):
+        ex.gradient_norm_vs_lag("rnn", T=10, lags=[0, 10])
+
+
+def test_make_model_shapes_and_forget_bias():
+    for name in ("rnn", "gru", "lstm"):
+        net = ex.make_model(name, 8)
+        assert net(torch.zeros(3, 11, 2)).shape == (3,)
+    lstm = ex.make_model("lstm", 8, forget_bias=2.0).rnn
+    total = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy()
+    np.testing.assert_allclose(total[8:16], 2.0)
+    with pytest.raises(ValueError, match="model must be one of"):
+        ex.make_model("transformer", 8)
+
+
+def test_reproduction_table_file_is_consistent():
+    table = ex.load_reproduction_table()
+    assert table["budget"] == ex.budget_as_dict()        # the file used today's budget
+    assert table["baseline_mse"] == pytest.approx(1 / 6)
+    runs = table["runs"]
+    assert len(runs) == len(table["models"]) * len(table["Ts"]) * len(table["seeds"])
+    for r in runs:
+        assert r["solved"] == (r["steps_to_solve"] is not None)
+        if r["solved"]:
+            assert r["final_test_mse"] < table["budget"]["threshold"]
+            assert r["steps_to_solve"] % table["budget"]["eval_every"] == 0
+    assert ex.aggregate_cells(runs) == table["table"]
+
+
+@pytest.mark.slow
+def test_reproduction_table_recompute_one_cell():
+    """Recompute the cheapest run (LSTM, T = 50, seed 0) and compare it with the file.
+
+    Float32 training is reproducible on one machine but not bit for bit across CPUs: the
+    matrix-multiply kernels differ in rounding. Measured: the fresh and stored test-MSE curves
+    agree to about 1e-7 until the model starts to learn (the MSE leaves the 1/6 plateau near
+    step 700), then the two runs take off a few dozen steps apart. So the plateau part of the
+    curve is compared tightly, and the outcome (solved within the budget, and when) loosely.
+    """
+    stored = next(r for r in ex.load_reproduction_table()["runs"]
+                  if (r["model"], r["T"], r["seed"]) == ("lstm", 50, 0))
+    fresh = ex.train_adding("lstm", 50, 0)
+    n = next(i for i, (s, m) in enumerate(stored["curve"]) if m <= 0.13)
+    assert n >= 10, "the stored run should sit on the plateau for at least 500 steps"
+    for (s_old, m_old), (s_new, m_new) in zip(stored["curve"][:n], fresh["curve"][:n]):
+        assert s_old == s_new
+        assert math.isclose(m_new, m_old, rel_tol=1e-4), (s_old, m_old, m_new)
+    assert fresh["solved"] == stored["solved"]
+    assert abs(fresh["steps_to_solve"] - stored["steps_to_solve"]) <= 300
+    assert fresh["final_test_mse"] < ex.DEFAULT_BUDGET.threshold
+
+
+def test_delayed_recall_lstm_remembers_where_rnn_does_not():
+    """Same budget, lag 20: the LSTM (forget gate open at init) recalls; the tanh RNN stays
+    near chance (1/8). Measured: LSTM 1.00, RNN about 0.1."""
+    lstm = ex.train_delayed_recall("lstm", lag=20, seed=0)
+    assert set(lstm) == {"model", "lag", "seed", "test_accuracy", "test_cross_entropy",
+                         "chance_accuracy", "wall_time_s"}
+    assert lstm["chance_accuracy"] == 1 / 8
+    assert lstm["test_accuracy"] > 0.9
+    assert ex.train_delayed_recall("rnn", lag=20, seed=0)["test_accuracy"] < 0.3

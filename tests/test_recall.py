@@ -1,0 +1,93 @@
+"""Reason recall: the data generator, the balanced test set, the matched budget, and the cached sweep."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lstm_tutorial import recall as rc  # noqa: E402
+
+pytestmark = pytest.mark.disable_socket
+
+
+def test_reason_recall_layout_and_seeding():
+    X, y = rc.reason_recall(500, 7, n_reasons=8, n_distractors=4, seed=3)
+    assert X.shape == (500, 9) and y.shape == (500,) and X.dtype == np.int64
+    np.testing.assert_array_equal(X[:, 0], y)
+    assert set(np.unique(X[:, 1:8])) <= set(range(8, 12))
+    assert np.all(X[:, -1] == 12) and rc.vocab_size(8, 4) == 13
+    assert set(np.unique(y)) == set(range(8))
+    X2, y2 = rc.reason_recall(500, 7, seed=3)
+    np.testing.assert_array_equal(X, X2)
+    assert not np.array_equal(X, rc.reason_recall(500, 7, seed=4)[0])
+    with pytest.raises(ValueError, match="k must be an int >= 0"):
+        rc.reason_recall(3, -1)
+
+
+def test_balanced_test_set_pairs_every_tail_with_every_reason():
+    X, y = rc.balanced_test_set(5, 10, n_reasons=4)
+    assert X.shape == (20, 12)
+    for j in range(5):
+        rows = X[4 * j:4 * j + 4]
+        np.testing.assert_array_equal(rows[:, 0], np.arange(4))
+        assert np.all(rows[:, 1:] == rows[0, 1:])
+
+
+def test_blind_model_scores_exactly_chance():
+    class Blind(torch.nn.Module):  # answers from the last token only
+        def forward(self, x):
+            return torch.nn.functional.one_hot(x[:, -1] % 8, 8).float() + x[:, :1].float() * 0
+
+    net = Blind()
+    acc = rc.window_accuracy(net, k=20, W=21)
+    assert acc == 1 / 8
+
+
+def test_models_are_parameter_matched_and_read_the_last_step():
+    b = rc.DEFAULT_BUDGET
+    (lstm, n_l), (tr, n_t) = rc.make_recall_model("lstm", b), rc.make_recall_model("transformer", b)
+    assert abs(n_l - n_t) / n_t < 0.10
+    X, _ = rc.reason_recall(4, 6)
+    for net in (lstm, tr):
+        assert net(torch.from_numpy(X)).shape == (4, b.n_reasons)
+    lstm3, _ = rc.make_recall_model("lstm", replace(b, forget_bias=3.0))
+    H = b.d_model
+    total = (lstm3.core.lstm.bias_ih_l0 + lstm3.core.lstm.bias_hh_l0).detach().numpy()
+    np.testing.assert_allclose(total[H:2 * H], 3.0)
+    with pytest.raises(ValueError, match="model must be"):
+        rc.make_recall_model("gru")
+
+
+def test_schedule_warms_up_and_decays_to_zero():
+    b = rc.DEFAULT_BUDGET
+    assert rc.lr_at(1, b) == pytest.approx(b.lr / b.warmup)
+    assert rc.lr_at(b.warmup, b) == pytest.approx(b.lr)
+    assert rc.lr_at(b.steps, b) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_training_is_deterministic_and_learns_a_short_lag():
+    b = replace(rc.DEFAULT_BUDGET, steps=120, warmup=12)
+    r1 = rc.train_recall("transformer", 3, 0, b)
+    r2 = rc.train_recall("transformer", 3, 0, b)
+    assert r1["test_accuracy"] == r2["test_accuracy"] and r1["final_loss"] == r2["final_loss"]
+    assert r1["test_accuracy"] > 0.9
+
+
+@pytest.mark.slow
+def test_cached_results_match_a_recomputed_cell():
+    res = rc.load_recall_results()
+    b = rc.budget_from_dict(res["budget"])
+    assert b == rc.DEFAULT_BUDGET
+    assert set(res["ks"]) >= {5, 50} and len(res["seeds"]) >= 3
+    cached = next(r for r in res["sweep"] if r["model"] == "lstm" and r["k"] == 10 and r["seed"] == 1)
+    again = rc.train_recall("lstm", 10, 1, b)
+    assert again["n_parameters"] == cached["n_parameters"]
+    # one thread and fixed batches: bit-identical on this machine; allow a little for another CPU
+    assert again["test_accuracy"] == pytest.approx(cached["test_accuracy"], abs=0.02)
+    assert again["final_loss"] == pytest.approx(cached["final_loss"], rel=0.05, abs=0.01)
+    n = res["n_parameters"]
+    assert abs(n["lstm"] - n["transformer"]) / n["transformer"] < 0.10
+    assert math.isclose(res["chance_accuracy"], 1 / b.n_reasons)
