@@ -11,6 +11,14 @@ Modules, in the order the book meets them:
 - ``torch_models`` / ``keras_models``: the small models the chapters train.
 - ``tasks`` / ``data``: synthetic long-lag problems and real data sets, offline.
 - ``experiments``: measurements the chapters show (gradient norms, reproduction table).
+- ``textgen``: character-level predictive text (baselines, perplexity, evaluation, sampling).
+- ``variants``: the LSTM with peepholes and the 1997 cell without a forget gate (forward only).
+- ``distributed``: one PyTorch LSTM trained with DistributedDataParallel across processes.
+- ``music``: a symbolic melody corpus for the applications tour.
+- ``attention`` / ``transformer``: attention in NumPy; Transformer and LSTM models in PyTorch.
+- ``scaling``: time and memory of a training step or a streamed token as sequences grow.
+- ``recall``: the reason-recall experiment, LSTM against Transformer under one budget.
+- ``mlm``: masked-language-model training of a tiny BERT-style encoder and LSTM baselines.
 - ``plots`` / ``diagrams``: figures and cell diagrams in the book's notation.
 """
 

@@ -13,21 +13,29 @@ every backend once per shape, in rotating order) so that a slow moment of a shar
 hurts all of them alike; the table reports the median over rounds. For reference it also
 times a float32 NumPy matrix product of the size of the step's big products,
 ``(T B, D + H) x (D + H, 4H)``: the machine's own matmul speed on that shape.
+
+By default every library runs on one thread (``threads=1``, see :func:`limit_threads`): on a
+machine whose cores are shared with other programs, multithreaded BLAS and framework kernels
+spend most of a small step waiting for each other, and the timings become erratic. One thread
+per library is a fair and repeatable comparison; the matmul yardstick then is one core's speed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from lstm_tutorial.repro import seed_everything
 
-__all__ = ["BACKENDS", "DEFAULT_SHAPES", "lstm_step_flops", "matmul_gflops", "run_benchmark", "format_table", "main"]
+__all__ = ["BACKENDS", "DEFAULT_SHAPES", "lstm_step_flops", "matmul_gflops", "limit_threads", "limit_threads_tensorflow",
+           "thread_settings",
+           "run_benchmark", "format_table", "main"]
 
 # (B, T, D, H)
 DEFAULT_SHAPES = [(32, 100, 64, 128), (64, 100, 128, 256), (8, 200, 32, 64)]
@@ -120,6 +128,63 @@ def matmul_gflops(m: int, k: int, n: int, *, min_time: float = 0.05) -> float:
     return 2.0 * m * k * n / best / 1e9
 
 
+def limit_threads_tensorflow(n: int) -> bool:
+    """Ask TensorFlow to use ``n`` threads per op and between ops; return whether it took effect.
+
+    TensorFlow fixes its thread pools when it runs its first operation, so call this right after
+    ``import tensorflow``; later calls change nothing and return ``False`` (unless the setting
+    already is ``n``).
+    """
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:
+        pass
+    return tf.config.threading.get_intra_op_parallelism_threads() == n
+
+
+@contextlib.contextmanager
+def limit_threads(n: int | None) -> Iterator[None]:
+    """Run NumPy's BLAS and PyTorch (if imported) on ``n`` threads inside the block.
+
+    ``None`` changes nothing. The previous settings are restored on exit. TensorFlow's thread
+    pools cannot be changed once it has started: use :func:`limit_threads_tensorflow` early.
+    """
+    if n is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    old_torch = torch.get_num_threads() if torch is not None else None
+    try:
+        with threadpool_limits(limits=n):
+            if torch is not None:
+                torch.set_num_threads(n)
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(old_torch)
+
+
+def thread_settings() -> dict[str, int]:
+    """Threads each imported library would use now: ``numpy`` (BLAS), ``torch``, ``tensorflow``.
+
+    TensorFlow's ``0`` means "its default" (one per core).
+    """
+    from threadpoolctl import threadpool_info
+
+    info = threadpool_info()
+    out = {"numpy": max((i["num_threads"] for i in info if i.get("user_api") == "blas"), default=1)}
+    if "torch" in sys.modules:
+        out["torch"] = sys.modules["torch"].get_num_threads()
+    if "tensorflow" in sys.modules:
+        out["tensorflow"] = sys.modules["tensorflow"].config.threading.get_intra_op_parallelism_threads()
+    return out
+
+
 def _time_once(step: Callable[[], None]) -> float:
     t0 = time.perf_counter()
     step()
@@ -133,6 +198,7 @@ def run_benchmark(
     repeats: int = 5,
     warmup: int = 2,
     seed: int = 0,
+    threads: int | None = 1,
 ) -> list[dict]:
     """Time one training step per backend and shape; return one dict per (shape, backend).
 
@@ -140,6 +206,10 @@ def run_benchmark(
     ``best_seconds``, ``gflops`` (from :func:`lstm_step_flops` and the median time),
     ``ratio_to_torch`` (``seconds`` divided by torch's, ``None`` without torch) and
     ``matmul_gflops`` (see :func:`matmul_gflops`).
+
+    ``threads`` limits NumPy's BLAS and PyTorch to that many threads while timing (``None``:
+    leave them alone); TensorFlow is asked too, which works only before it has started (see
+    :func:`limit_threads_tensorflow`).
     """
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
@@ -150,7 +220,15 @@ def run_benchmark(
         import torch  # noqa: F401  (so that seed_everything seeds it)
     if "keras" in backends:
         import keras  # noqa: F401
+
+        if threads is not None:
+            limit_threads_tensorflow(threads)
     seed_everything(seed)
+    with limit_threads(threads):
+        return _run(backends, shapes, repeats, warmup, seed)
+
+
+def _run(backends, shapes, repeats, warmup, seed) -> list[dict]:
     results = []
     for B, T, D, H in shapes:
         steps = {name: BACKENDS[name](B, T, D, H, seed) for name in backends}
@@ -212,14 +290,18 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per shape (default 5)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per backend first (default 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per library (default 1; 0 leaves each library's default)")
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     try:
-        results = run_benchmark(backends, args.shapes, repeats=args.repeats, warmup=args.warmup, seed=args.seed)
+        results = run_benchmark(backends, args.shapes, repeats=args.repeats, warmup=args.warmup, seed=args.seed,
+                                threads=args.threads or None)
     except ValueError as exc:
         parser.error(str(exc))
     print(f"One LSTM training step (forward + backward), median of {args.repeats} interleaved rounds; "
-          f"GFLOP/s from 24*T*B*H*(D+H); matmul = NumPy float32 (T*B, D+H) x (D+H, 4H).")
+          f"GFLOP/s from 24*T*B*H*(D+H); matmul = NumPy float32 (T*B, D+H) x (D+H, 4H); "
+          f"threads per library: {args.threads or 'default'}.")
     print(format_table(results))
     if "numpy" in backends and "torch" in backends:
         worst = max(r["ratio_to_torch"] for r in results if r["backend"] == "numpy")

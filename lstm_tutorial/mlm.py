@@ -13,8 +13,16 @@ Sizes: ``B`` batch, ``T`` window length, ``V`` number of characters, ``E`` model
   other), ``"lstm"`` (left to right: the output at ``t`` has read positions ``0..t`` only) and
   ``"bilstm"`` (one LSTM left to right and one right to left, outputs concatenated): all read the
   corrupted window and predict the original character at every position.
-- :func:`train_mlm`, :func:`masked_accuracy` (top-1 on the masked positions of held-out text)
-  and :func:`fill_in` (predictions for the blanks of a sentence).
+- :func:`train_mlm`, :func:`heldout_loss`, :func:`masked_accuracy` (top-1 on the selected
+  positions of held-out text, split by what the input showed there), :func:`masking_fractions`
+  (what the masking did, measured) and :func:`fill_in` (predictions for the blanks of a sentence).
+- :data:`PRETRAIN_BUDGET`, :func:`save_models` / :func:`load_models` (plain ``.npz``, no pickle)
+  and :func:`load_pretrained`: the three models trained once by ``scripts/make_mlm_results.py``
+  and stored in ``resources/``.
+
+The Transformer uses fixed sinusoidal positions by default (``MLMBudget.positions``): with
+BERT's learned position vectors, initialised small, this tiny model trained on one small corpus
+stays near the context-free loss for most of the chapter's budget (the script records that run).
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from lstm_tutorial.data import CharVocab, load_corpus, split_text
 
 __all__ = [
     "MaskedVocab", "corpus_ids", "mask_tokens", "random_windows", "MLMBudget", "DEFAULT_BUDGET",
-    "make_mlm_model", "train_mlm", "masked_accuracy", "fill_in", "IGNORE",
+    "make_mlm_model", "train_mlm", "heldout_loss", "masking_fractions", "masked_accuracy", "fill_in", "IGNORE",
+    "save_models", "load_models", "PRETRAIN_BUDGET", "load_pretrained",
 ]
 
 IGNORE = -100  # target of a position that is not selected: PyTorch's cross-entropy skips it
@@ -132,10 +141,18 @@ class MLMBudget:
     n_layers: int = 2        # Transformer encoder layers (the LSTMs have one layer)
     lstm_hidden: int = 128   # H of the left-to-right LSTM
     bilstm_hidden: int = 64  # H per direction of the BiLSTM
+    positions: str = "sinusoidal"  # Transformer positions: fixed sinusoidal or "learned" (BERT's)
     num_threads: int = 1     # torch threads: one keeps results identical run to run
 
 
 DEFAULT_BUDGET = MLMBudget()
+
+# The chapter's budget: 3000 steps of 64 windows of 32 characters (about 6.1 million characters
+# read, 0.9 million of them predicted), the same for all three models. Trained once by
+# ``scripts/make_mlm_results.py``; see :func:`load_pretrained`.
+PRETRAIN_BUDGET = MLMBudget(T=32, batch_size=64, steps=3000, lr=1e-3, warmup=300)
+RESULTS_FILE = "mlm_results.json"
+WEIGHTS_FILE = "mlm_weights.npz"
 
 
 def make_mlm_model(kind: str, vocab: MaskedVocab, budget: MLMBudget = DEFAULT_BUDGET):
@@ -151,7 +168,7 @@ def make_mlm_model(kind: str, vocab: MaskedVocab, budget: MLMBudget = DEFAULT_BU
     V, E = len(vocab), budget.d_model
     if kind == "bert":
         net = TransformerEncoderModel(vocab_size=vocab.size, d_model=E, n_heads=budget.n_heads,
-                                      n_layers=budget.n_layers, max_len=budget.T, positions="learned",
+                                      n_layers=budget.n_layers, max_len=budget.T, positions=budget.positions,
                                       head="token", n_outputs=V)
     elif kind in ("lstm", "bilstm"):
         bi = kind == "bilstm"
@@ -183,27 +200,50 @@ def _lr(step: int, budget: MLMBudget) -> float:
     return budget.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def train_mlm(kind: str, *, seed: int = 0, budget: MLMBudget = DEFAULT_BUDGET, data=None) -> dict:
+def heldout_loss(net, vocab: MaskedVocab, ids, *, T: int, n_windows: int = 128, seed: int = 999) -> float:
+    """Masked-LM cross-entropy (nats per selected character) on fixed masked windows of ``ids``."""
+    import torch
+
+    ids = np.asarray(ids)
+    n = min(n_windows, len(ids) // T)
+    x = ids[: n * T].reshape(n, T)
+    inputs, targets, _ = mask_tokens(x, np.random.default_rng(seed), mask_id=vocab.mask_id, n_real=len(vocab))
+    was_training = net.training
+    net.eval()
+    with torch.no_grad():
+        logits = net(torch.from_numpy(inputs))
+        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), torch.from_numpy(targets).flatten(),
+                                                 ignore_index=IGNORE)
+    net.train(was_training)
+    return float(loss)
+
+
+def train_mlm(kind: str, *, seed: int = 0, budget: MLMBudget = DEFAULT_BUDGET, data=None,
+              eval_every: int = 0) -> dict:
     """Train one model with the masked-LM objective on the corpus's training part.
 
     Step ``s`` draws ``batch_size`` random windows and their masks from
     ``np.random.default_rng([seed, s])``, so the three models see identical batches. Loss:
-    cross-entropy at the selected positions only.
+    cross-entropy at the selected positions only. With ``eval_every > 0``, the loss on fixed
+    masked windows of the held-out text (:func:`heldout_loss`) is recorded every ``eval_every``
+    steps (and at step 0).
 
     Returns:
-        ``{"kind", "net", "n_parameters", "loss" (per step, 4 decimals), "wall_time_s",
-        "budget"}``.
+        ``{"kind", "net", "n_parameters", "loss" (per step, 4 decimals), "val_loss" (list of
+        ``[step, loss]``), "wall_time_s", "budget"}``.
     """
     import torch
 
-    vocab, train_ids, _ = data or corpus_ids()
+    vocab, train_ids, val_ids = data or corpus_ids()
     old = torch.get_num_threads()
     torch.set_num_threads(budget.num_threads)
     try:
         torch.manual_seed(seed)
         net, n_params = make_mlm_model(kind, vocab, budget)
         opt = torch.optim.Adam(net.parameters(), lr=budget.lr)
-        losses, t0 = [], time.perf_counter()
+        losses, val_losses, t0 = [], [], time.perf_counter()
+        if eval_every:
+            val_losses.append([0, round(heldout_loss(net, vocab, val_ids, T=budget.T), 4)])
         net.train()
         for step in range(1, budget.steps + 1):
             rng = np.random.default_rng([seed, step])
@@ -219,35 +259,68 @@ def train_mlm(kind: str, *, seed: int = 0, budget: MLMBudget = DEFAULT_BUDGET, d
             torch.nn.utils.clip_grad_norm_(net.parameters(), budget.clip)
             opt.step()
             losses.append(round(float(loss.detach()), 4))
+            if eval_every and step % eval_every == 0:
+                val_losses.append([step, round(heldout_loss(net, vocab, val_ids, T=budget.T), 4)])
         net.eval()
-        return {"kind": kind, "net": net, "n_parameters": n_params, "loss": losses,
+        return {"kind": kind, "net": net, "n_parameters": n_params, "loss": losses, "val_loss": val_losses,
                 "wall_time_s": round(time.perf_counter() - t0, 2), "budget": asdict(budget)}
     finally:
         torch.set_num_threads(old)
 
 
-def masked_accuracy(net, vocab: MaskedVocab, ids, *, T: int = 64, n_windows: int = 256, seed: int = 12345) -> dict:
+def masking_fractions(ids, inputs, selected, *, mask_id: int) -> dict:
+    """What :func:`mask_tokens` did to a batch, measured: ``ids``, ``inputs``, ``selected`` ``(B, T)``.
+
+    Returns ``{"selected"}`` (share of all positions) and, as shares of the *selected* positions,
+    ``"mask"`` (show ``[M]``), ``"random"`` (show a different character) and ``"unchanged"``
+    (show their own character, including random draws that happened to hit it), and ``"n"``
+    (all positions) and ``"n_selected"``.
+    """
+    ids, inputs, selected = np.asarray(ids), np.asarray(inputs), np.asarray(selected, dtype=bool)
+    s = int(selected.sum())
+    if s == 0:
+        raise ValueError("no position is selected")
+    shown = inputs[selected]
+    return {"selected": s / selected.size, "mask": float(np.mean(shown == mask_id)),
+            "random": float(np.mean((shown != mask_id) & (shown != ids[selected]))),
+            "unchanged": float(np.mean(shown == ids[selected])), "n": int(selected.size), "n_selected": s}
+
+
+def masked_accuracy(net, vocab: MaskedVocab, ids, *, T: int = 64, n_windows: int = 256, n_draws: int = 1,
+                    seed: int = 12345) -> dict:
     """Top-1 accuracy at the selected positions of fixed masked windows of held-out ``ids``.
 
-    The windows tile ``ids`` without overlap (at most ``n_windows`` of them) and are masked by
-    :func:`mask_tokens` with ``default_rng(seed)``, so every model is scored on the very same
-    corrupted text. Returns ``{"accuracy", "n_predicted", "accuracy_masked_only"}``, the last
-    over the positions that show ``[M]`` (80% of the selected ones).
+    The windows tile ``ids`` without overlap (at most ``n_windows`` of them); each of ``n_draws``
+    independent maskings (:func:`mask_tokens` with ``default_rng([seed, d])``) is scored, so every
+    model is scored on the very same corrupted text and more draws give more predictions from the
+    same text. Returns ``{"accuracy", "n_predicted", "by_input"}`` where ``by_input`` splits the
+    accuracy by what the input showed at the position: ``"mask"`` (``[M]``, about 80%),
+    ``"random"`` (another character) and ``"unchanged"`` (its own character).
     """
     import torch
 
     ids = np.asarray(ids)
     n = min(n_windows, len(ids) // T)
+    if n < 1:
+        raise ValueError(f"held-out text of {len(ids)} ids is shorter than one window T={T}")
     x = ids[: n * T].reshape(n, T)
-    inputs, targets, selected = mask_tokens(x, np.random.default_rng(seed), mask_id=vocab.mask_id,
-                                            n_real=len(vocab))
+    hits = {"all": [], "mask": [], "random": [], "unchanged": []}
     net.eval()
-    with torch.no_grad():
-        pred = net(torch.from_numpy(inputs)).argmax(-1).numpy()  # (n, T)
-    hit = pred == x
-    shown_mask = inputs == vocab.mask_id
-    return {"accuracy": float(hit[selected].mean()), "n_predicted": int(selected.sum()),
-            "accuracy_masked_only": float(hit[shown_mask].mean())}
+    for d in range(n_draws):
+        inputs, _, selected = mask_tokens(x, np.random.default_rng([seed, d]), mask_id=vocab.mask_id,
+                                          n_real=len(vocab))
+        with torch.no_grad():
+            pred = net(torch.from_numpy(inputs)).argmax(-1).numpy()  # (n, T)
+        hit = pred == x
+        kinds = {"all": selected, "mask": selected & (inputs == vocab.mask_id),
+                 "random": selected & (inputs != vocab.mask_id) & (inputs != x),
+                 "unchanged": selected & (inputs == x)}
+        for k, where in kinds.items():
+            hits[k].append(hit[where])
+    hits = {k: np.concatenate(v) for k, v in hits.items()}
+    return {"accuracy": float(hits["all"].mean()), "n_predicted": int(hits["all"].size),
+            "by_input": {k: float(hits[k].mean()) if hits[k].size else float("nan")
+                         for k in ("mask", "random", "unchanged")}}
 
 
 def fill_in(net, vocab: MaskedVocab, text: str, top: int = 3) -> list[list[tuple[str, float]]]:
@@ -266,3 +339,48 @@ def fill_in(net, vocab: MaskedVocab, text: str, top: int = 3) -> list[list[tuple
         order = np.argsort(-probs[t], kind="stable")[:top]
         out.append([(vocab.chars[i], float(probs[t, i])) for i in order])
     return out
+
+
+def save_models(nets: dict, path) -> None:
+    """Write the parameters of ``{kind: net}`` to one ``.npz`` (float32 arrays named ``kind/param``).
+
+    Plain arrays only: :func:`load_models` reads them with ``allow_pickle=False``.
+    """
+    arrays = {f"{kind}/{name}": t.detach().cpu().numpy() for kind, net in nets.items()
+              for name, t in net.state_dict().items()}
+    np.savez_compressed(path, **arrays)
+
+
+def load_models(path, vocab: MaskedVocab, budget: MLMBudget = DEFAULT_BUDGET) -> dict:
+    """``{kind: net}`` rebuilt with :func:`make_mlm_model` and filled from a :func:`save_models` file."""
+    import torch
+
+    nets = {}
+    with np.load(path, allow_pickle=False) as z:
+        kinds = sorted({k.split("/", 1)[0] for k in z.files})
+        for kind in kinds:
+            net, _ = make_mlm_model(kind, vocab, budget)
+            state = {k.split("/", 1)[1]: torch.from_numpy(z[k]) for k in z.files if k.startswith(kind + "/")}
+            net.load_state_dict(state)  # strict: a missing or unexpected array raises
+            net.eval()
+            nets[kind] = net
+    return nets
+
+
+def load_pretrained():
+    """``(results, nets)`` from ``resources/``: the JSON record and ``{kind: net}`` in eval mode.
+
+    Written by ``scripts/make_mlm_results.py`` with :data:`PRETRAIN_BUDGET`; ``results`` holds the
+    budget, and per model the parameter count, the training and held-out loss curves and the
+    held-out accuracy.
+    """
+    import json
+    from importlib import resources
+
+    base = resources.files("lstm_tutorial") / "resources"
+    results = json.loads((base / RESULTS_FILE).read_text())
+    budget = MLMBudget(**results["budget"])
+    vocab = corpus_ids()[0]
+    with resources.as_file(base / WEIGHTS_FILE) as path:
+        nets = load_models(path, vocab, budget)
+    return results, nets

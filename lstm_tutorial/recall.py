@@ -248,10 +248,12 @@ def budget_from_dict(d: dict) -> RecallBudget:
 def load_recall_results() -> dict:
     """The cached sweep (``lstm_tutorial/resources/recall_results.json``).
 
-    Keys: ``budget`` (:class:`RecallBudget` fields), ``ks``, ``seeds``, ``versions``,
-    ``n_parameters`` per model, ``sweep`` (one dict per model, k and seed, as returned by
-    :func:`train_recall`, without the net) and ``restore`` (the same at the failing lag, with
-    one budget field changed and named in ``"change"``).
+    Keys: ``budget`` (:class:`RecallBudget` fields), ``chance_accuracy``, ``ks``, ``seeds``,
+    ``versions``, ``n_parameters`` per sweep model, ``sweep_models`` (label -> model and budget
+    change), ``sweep`` (one dict per model label, k and seed, as returned by
+    :func:`train_recall`, without the net), ``restore_changes`` (label -> ``budget_change`` and
+    the lags ``ks`` it was run at) and ``restore`` (LSTM runs at lags where the default fails,
+    with the budget changed as named in ``"change"``).
     """
     path = resources.files("lstm_tutorial") / "resources" / RECALL_RESULTS
     if not path.is_file():

@@ -4,12 +4,13 @@ An LSTM and a Transformer encoder with matched parameter counts train on reason 
 (``lstm_tutorial.recall``) at several lags ``k`` under one budget (``DEFAULT_BUDGET``), several
 seeds each; an LSTM with an open forget gate runs the same sweep. Then, at the lags where the
 default LSTM fails, one budget field at a time is changed (more hidden units, forget-gate bias,
-more steps) to see what restores recall. The chapter ``book/part4/breakup.ipynb`` loads the
+more steps) to see what restores recall; at the longest lags, where even forget bias 3 fails, a
+wider-open gate (bias 5) is tried alone and with four times the steps. The chapter ``book/part4/breakup.ipynb`` loads the
 file; ``tests/test_recall.py`` recomputes one run and compares.
 
-Usage (about 5-10 minutes on a 2-core CPU; each run uses one thread)::
+Usage (about 14 minutes with ``--workers 1`` on a loaded 2-core CPU; each run uses one thread)::
 
-    python scripts/make_recall_results.py [--seeds 3] [--ks 5 10 20 50 100 200] [--workers 2]
+    python scripts/make_recall_results.py [--seeds 3] [--ks 5 10 20 50 100 200] [--workers 1]
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ RESTORE = {
     "4x steps (1200)": {"steps": 1200, "warmup": 120},
     "forget bias 3 + 4x steps": {"forget_bias": 3.0, "steps": 1200, "warmup": 120},
 }
+# At the longest lags (``--long-ks``), where forget bias 3 is not enough.
+LONG_RESTORE = {
+    "forget bias 5": {"forget_bias": 5.0},
+    "forget bias 5 + 4x steps": {"forget_bias": 5.0, "steps": 1200, "warmup": 120},
+}
 SWEEP_MODELS = {"lstm": ("lstm", {}), "lstm, forget bias 3": ("lstm", {"forget_bias": 3.0}),
                 "transformer": ("transformer", {})}
 
@@ -58,16 +64,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--ks", type=int, nargs="+", default=[5, 10, 20, 50, 100, 200])
     parser.add_argument("--restore-ks", type=int, nargs="+", default=[20, 50])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--long-ks", type=int, nargs="+", default=[100, 200])
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
     t0 = time.perf_counter()
     sweep_jobs = [(label, model, change, k, seed, "label")
                   for label, (model, change) in SWEEP_MODELS.items() for k in args.ks for seed in range(args.seeds)]
-    restore_jobs = [(label, "lstm", change, k, seed, "change")
-                    for label, change in RESTORE.items() for k in args.restore_ks for seed in range(args.seeds)]
-    jobs = sorted(sweep_jobs + restore_jobs, key=lambda j: -j[3] * (4 if j[1] == "transformer" else 1))
+    restore_ks = {**{label: args.restore_ks for label in RESTORE}, **{label: args.long_ks for label in LONG_RESTORE}}
+    changes = {**RESTORE, **LONG_RESTORE}
+    restore_jobs = [(label, "lstm", changes[label], k, seed, "change")
+                    for label, ks in restore_ks.items() for k in ks for seed in range(args.seeds)]
+    # longest first (rough cost: steps x k, attention counted 4x), so the pool ends on short jobs
+    jobs = sorted(sweep_jobs + restore_jobs,
+                  key=lambda j: -j[3] * j[2].get("steps", DEFAULT_BUDGET.steps) * (4 if j[1] == "transformer" else 1))
     with Pool(args.workers) as pool:
         done = pool.map(_run, jobs, chunksize=1)
     by_job = {(j[0], j[3], j[4], j[5]): r for j, r in zip(jobs, done)}
@@ -80,7 +91,8 @@ def main() -> None:
                        "answer at the query on a balanced test set (every tail with every reason).",
         "budget": budget_as_dict(DEFAULT_BUDGET),
         "chance_accuracy": 1.0 / DEFAULT_BUDGET.n_reasons,
-        "ks": args.ks, "restore_ks": args.restore_ks, "seeds": list(range(args.seeds)),
+        "ks": args.ks, "restore_ks": args.restore_ks, "long_ks": args.long_ks, "seeds": list(range(args.seeds)),
+        "restore_changes": {label: {"budget_change": changes[label], "ks": ks} for label, ks in restore_ks.items()},
         "sweep_models": {label: {"model": m, "budget_change": c} for label, (m, c) in SWEEP_MODELS.items()},
         "n_parameters": {r["model"]: r["n_parameters"] for r in sweep},
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},

@@ -28,3 +28,16 @@ def test_flops_formula_and_bad_arguments():
         bench.run_benchmark(("jax",), [(1, 1, 1, 1)])
     with pytest.raises(SystemExit):
         bench.main(["--shapes", "1,2,3"])
+
+
+def test_limit_threads_sets_and_restores_numpy_and_torch():
+    import torch
+
+    before = bench.thread_settings()
+    with bench.limit_threads(1):
+        inside = bench.thread_settings()
+        assert inside["numpy"] == 1 and inside["torch"] == 1
+    assert bench.thread_settings() == before
+    with bench.limit_threads(None):
+        assert bench.thread_settings() == before
+    assert torch.get_num_threads() == before["torch"]

@@ -89,3 +89,37 @@ def test_training_is_deterministic_and_loss_falls(data):
     assert 0 <= acc["accuracy"] <= 1 and acc["n_predicted"] > 0
     top = mlm.fill_in(r1["net"], vocab, "the _lock", top=2)
     assert len(top) == 1 and len(top[0]) == 2 and top[0][0][1] >= top[0][1][1]
+
+
+def test_masking_fractions_and_accuracy_split(data):
+    vocab, train, val = data
+    rng = np.random.default_rng(1)
+    x = mlm.random_windows(train, 200, 32, rng)
+    inputs, _, sel = mlm.mask_tokens(x, rng, mask_id=vocab.mask_id, n_real=len(vocab))
+    f = mlm.masking_fractions(x, inputs, sel, mask_id=vocab.mask_id)
+    assert f["n"] == x.size and f["n_selected"] == sel.sum()
+    assert math.isclose(f["mask"] + f["random"] + f["unchanged"], 1.0)
+    torch.manual_seed(0)
+    net, _ = mlm.make_mlm_model("lstm", vocab, mlm.DEFAULT_BUDGET)
+    one = mlm.masked_accuracy(net, vocab, val, T=32, n_windows=16, n_draws=1)
+    two = mlm.masked_accuracy(net, vocab, val, T=32, n_windows=16, n_draws=2)
+    assert two["n_predicted"] > one["n_predicted"] > 0
+    assert set(two["by_input"]) == {"mask", "random", "unchanged"}
+
+
+def test_save_and_load_round_trip(data, tmp_path):
+    vocab, _, val = data
+    b = replace(mlm.DEFAULT_BUDGET, T=32)
+    torch.manual_seed(0)
+    nets = {k: mlm.make_mlm_model(k, vocab, b)[0] for k in ("bert", "lstm", "bilstm")}
+    mlm.save_models(nets, tmp_path / "w.npz")
+    with np.load(tmp_path / "w.npz", allow_pickle=False) as z:
+        assert all(z[k].dtype == np.float32 for k in z.files)
+    back = mlm.load_models(tmp_path / "w.npz", vocab, b)
+    x = torch.from_numpy(vocab.encode("the c_ock struck"))[None]
+    for k, net in nets.items():
+        net.eval()
+        with torch.no_grad():
+            torch.testing.assert_close(back[k](x), net(x), rtol=0, atol=0)
+    assert mlm.heldout_loss(back["lstm"], vocab, val, T=32, n_windows=8) == \
+        mlm.heldout_loss(nets["lstm"], vocab, val, T=32, n_windows=8)

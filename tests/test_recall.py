@@ -77,17 +77,38 @@ def test_training_is_deterministic_and_learns_a_short_lag():
 
 
 @pytest.mark.slow
-def test_cached_results_match_a_recomputed_cell():
+@pytest.mark.parametrize("label, k, seed", [("lstm", 5, 1), ("lstm, forget bias 3", 20, 1), ("lstm", 50, 1)])
+def test_cached_results_match_a_recomputed_cell(label, k, seed):
+    """Recompute three cached LSTM runs (a few seconds each) and compare them with the file.
+
+    With one thread and fixed batches the run is bit-identical on the machine that wrote the
+    file. On another CPU, float32 rounding in the fused kernels can differ in the last bit, and
+    after hundreds of Adam steps that can move a run. The cells are chosen far from the edge (one
+    learned at k = 5, one learned with an open forget gate, one stuck at chance at k = 50), so the
+    honest tolerance is on the claim: test accuracy within 2 of the 512 test items, and the final
+    loss (the mean over the last 20 steps, which does move with rounding) within 25%.
+    """
     res = rc.load_recall_results()
     b = rc.budget_from_dict(res["budget"])
     assert b == rc.DEFAULT_BUDGET
-    assert set(res["ks"]) >= {5, 50} and len(res["seeds"]) >= 3
-    cached = next(r for r in res["sweep"] if r["model"] == "lstm" and r["k"] == 10 and r["seed"] == 1)
-    again = rc.train_recall("lstm", 10, 1, b)
+    assert set(res["ks"]) >= {5, 20, 50} and len(res["seeds"]) >= 3
+    cached = next(r for r in res["sweep"] if r["model"] == label and r["k"] == k and r["seed"] == seed)
+    change = res["sweep_models"][label]["budget_change"]
+    again = rc.train_recall("lstm", k, seed, replace(b, **change))
     assert again["n_parameters"] == cached["n_parameters"]
-    # one thread and fixed batches: bit-identical on this machine; allow a little for another CPU
-    assert again["test_accuracy"] == pytest.approx(cached["test_accuracy"], abs=0.02)
-    assert again["final_loss"] == pytest.approx(cached["final_loss"], rel=0.05, abs=0.01)
+    n_test = b.n_test_tails * b.n_reasons
+    assert abs(again["test_accuracy"] - cached["test_accuracy"]) <= 2 / n_test + 1e-12
+    assert again["final_loss"] == pytest.approx(cached["final_loss"], rel=0.25, abs=0.005)
+
+
+def test_cached_results_file_is_consistent():
+    res = rc.load_recall_results()
+    b = rc.budget_from_dict(res["budget"])
     n = res["n_parameters"]
     assert abs(n["lstm"] - n["transformer"]) / n["transformer"] < 0.10
     assert math.isclose(res["chance_accuracy"], 1 / b.n_reasons)
+    expected = len(res["sweep_models"]) * len(res["ks"]) * len(res["seeds"])
+    assert len(res["sweep"]) == expected
+    assert len(res["restore"]) == sum(len(c["ks"]) for c in res["restore_changes"].values()) * len(res["seeds"])
+    for r in res["sweep"] + res["restore"]:
+        assert 0.0 <= r["test_accuracy"] <= 1.0 and "net" not in r
