@@ -292,8 +292,11 @@ def plot_recall_vs_k(runs: list[dict], chance: float, ax=None, labels: dict | No
                             color=colours[n % 4], alpha=0.2, linewidth=0)
         ax.axhline(chance, color="0.4", ls="--", lw=1.2, label=f"chance, 1/S = {chance:.3f}")
         ax.set_xscale("log")
+        ks = sorted({r["k"] for r in runs})
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.minorticks_off()
         ax.set_xlabel("distractor steps $k$ between reason and query (log scale)")
         ax.set_ylabel("recall accuracy on the test set")
         ax.set_ylim(0, 1.05)
-        ax.legend(loc="lower left")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     return fig
