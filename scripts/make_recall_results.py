@@ -5,10 +5,12 @@ An LSTM and a Transformer encoder with matched parameter counts train on reason 
 seeds each; an LSTM with an open forget gate runs the same sweep. Then, at the lags where the
 default LSTM fails, one budget field at a time is changed (more hidden units, forget-gate bias,
 more steps) to see what restores recall; at the longest lags, where even forget bias 3 fails, a
-wider-open gate (bias 5) is tried alone and with four times the steps. The chapter ``book/part4/breakup.ipynb`` loads the
-file; ``tests/test_recall.py`` recomputes one run and compares.
+wider-open gate (bias 5) is tried alone and with four times the steps. The chapter
+``book/part4/breakup.ipynb`` loads the file; ``tests/test_recall.py`` recomputes three runs and
+compares them with it.
 
-Usage (about 14 minutes with ``--workers 1`` on a loaded 2-core CPU; each run uses one thread)::
+Usage (about 9 minutes with ``--workers 1`` on a 2-core CPU shared with other jobs; each run uses one
+thread)::
 
     python scripts/make_recall_results.py [--seeds 3] [--ks 5 10 20 50 100 200] [--workers 1]
 """
