@@ -17,12 +17,15 @@ Three jobs: forecasting (:func:`load_co2`, :func:`make_windows`, :func:`time_spl
 :class:`Scaler`, naive baselines), character-level predictive text (:func:`load_corpus`,
 :class:`CharVocab`, :func:`tbptt_batches`) and sequence classification
 (:func:`load_digit_sequences`, :func:`pad_sequences`, :func:`stratified_split`).
+Cached experiment results (the small JSON files in ``resources/`` written by ``scripts/``)
+load with :func:`load_results`; :func:`available_results` lists them.
 Bad input raises ``ValueError`` or ``TypeError`` naming the argument; nothing is truncated
 silently.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import resources
 from typing import Iterator, Sequence
@@ -35,6 +38,7 @@ __all__ = [
     "forecast_errors", "baseline_errors",
     "load_corpus", "CharVocab", "split_text", "TBPTTBatches", "tbptt_batches",
     "load_digit_sequences", "pad_sequences", "stratified_split",
+    "available_results", "load_results",
 ]
 
 
@@ -442,3 +446,38 @@ def stratified_split(y, test_fraction: float = 0.2, seed: int = 0):
     test_idx = np.sort(np.concatenate(test))
     train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
     return train_idx.astype(np.int64), test_idx.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- cached results
+
+def _resources():
+    return resources.files("lstm_tutorial") / "resources"
+
+
+def available_results() -> list[str]:
+    """Names of the cached result files: the ``*.json`` files in ``lstm_tutorial/resources/``,
+    without the extension, sorted (for example ``"part1_adding_rnn"``)."""
+    return sorted(f.name[:-len(".json")] for f in _resources().iterdir()
+                  if f.name.endswith(".json") and f.is_file())
+
+
+def load_results(name: str) -> dict:
+    """Read one cached result file, ``lstm_tutorial/resources/<name>.json``, as a dict.
+
+    Args:
+        name: one of :func:`available_results` (a trailing ``".json"`` is accepted too).
+
+    Plain JSON only: nothing is unpickled or executed. A name that is not an existing
+    results file (a typo, a path, another kind of resource) raises ``ValueError`` listing
+    the available names; a non-str raises ``TypeError``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__} ({name!r})")
+    stem = name[:-len(".json")] if name.endswith(".json") else name
+    available = available_results()
+    if stem not in available:
+        raise ValueError(f"no cached results named {name!r}; available: {', '.join(available)}")
+    data = json.loads((_resources() / f"{stem}.json").read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{stem}.json holds a {type(data).__name__}, not a dict of results")
+    return data

@@ -1,7 +1,9 @@
-"""Measurements the chapters show: vanishing gradients, and the long-lag reproduction table.
+"""Measurements the chapters show: vanishing gradients, the long-lag reproduction table, and
+the NumPy engine trained on the adding problem.
 
-Both use PyTorch (autograd, and its fast fused RNN kernels); the comparisons are between
-models, not frameworks. Results are tidy: one ``dict`` per measurement, ready for
+The first two use PyTorch (autograd, and its fast fused RNN kernels); the comparisons are
+between models, not frameworks. :func:`train_adding_numpy` trains the package's own NumPy
+engine instead. Results are tidy: one ``dict`` per measurement, ready for
 ``pandas.DataFrame(rows)``.
 
 - :func:`gradient_norm_vs_lag`: how much of the loss gradient reaches the input ``k`` steps
@@ -9,16 +11,18 @@ models, not frameworks. Results are tidy: one ``dict`` per measurement, ready fo
   forget-gate biases, over several seeds.
 - :func:`train_adding`: one cell of the reproduction table, a model trained on the adding
   problem under a fixed budget; :data:`DEFAULT_BUDGET` is the budget the table uses.
+- :func:`train_adding_numpy`: the NumPy engine's :class:`~lstm_tutorial.training.SequenceModel`
+  trained on the adding problem, with its test-MSE curve (the Part II chapters' experiments).
 - :func:`load_reproduction_table`: the cached table written by
   ``scripts/make_reproduction_table.py``, so a chapter shows it without retraining.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from importlib import resources
 from typing import Iterable
 
 import numpy as np
@@ -29,7 +33,7 @@ __all__ = [
     "gradient_norm_vs_lag", "summarise_gradient_rows",
     "AddingBudget", "DEFAULT_BUDGET", "make_model", "train_adding",
     "aggregate_cells", "load_reproduction_table", "budget_as_dict", "REPRODUCTION_TABLE",
-    "train_delayed_recall",
+    "train_delayed_recall", "train_adding_numpy",
 ]
 
 REPRODUCTION_TABLE = "reproduction_table.json"
@@ -270,6 +274,77 @@ def train_delayed_recall(model: str = "lstm", lag: int = 50, seed: int = 0, *, s
         torch.set_num_threads(old_threads)
 
 
+def train_adding_numpy(kind: str = "lstm", T: int = 50, *, hidden_size: int = 32, steps: int = 1000,
+                       lr: float = 1e-2, clip: float | None = 1.0, batch_size: int = 32, seed: int = 0,
+                       dtype=np.float64, eval_every: int | None = None, n_train: int | None = None,
+                       train_seed: int = 1000, n_test: int = 500, test_seed: int = 999_999_999,
+                       num_threads: int | None = 1) -> dict:
+    """Train the NumPy engine's ``SequenceModel(kind, 2, H, 1)`` on the modern adding problem.
+
+    Adam with learning rate ``lr``, batches of ``batch_size``, gradients clipped to joint norm
+    ``clip``, through :func:`lstm_tutorial.training.fit`. The test set is fixed:
+    ``adding_problem(n_test, T, seed=test_seed)``. Its MSE is measured before training and
+    after every round of training; round ``r`` (``r = 0, 1, ...``) calls ``fit`` once with
+    ``seed=r`` (its shuffling seed). The training data comes in one of two ways:
+
+    - ``n_train=None`` (fresh data): every round draws ``eval_every * batch_size`` new
+      sequences, ``adding_problem(..., seed=train_seed + r)``, and makes one pass over them,
+      ``eval_every`` steps (default 50).
+    - ``n_train=N``: one fixed training set ``adding_problem(N, T, seed=train_seed)``; every
+      round is one pass (epoch) over it, ``ceil(N / batch_size)`` steps, the last batch
+      smaller; ``eval_every`` must be ``None`` or that number.
+
+    ``steps`` must be a whole number of rounds. The model is initialised with ``seed`` and
+    computes in ``dtype``. ``num_threads`` limits the BLAS threads during the call (one is
+    faster for these small matrices and sums in a fixed order); ``None`` leaves them alone.
+
+    Returns:
+        dict with ``kind, T, seed``; ``steps`` int array ``(R + 1,)``, the Adam steps done at
+        each evaluation ``0, e, 2e, ..., R e``; ``test_mse`` float array ``(R + 1,)``, the test
+        MSE at those steps (``test_mse[0]`` before training); ``model`` the trained
+        ``SequenceModel``; ``n_params`` its number of parameters (cell and read-out);
+        ``X_test`` ``(n_test, T, 2)`` and ``y_test`` ``(n_test,)`` in ``dtype``.
+    """
+    from lstm_tutorial.training import Adam, SequenceModel, fit, mse_loss
+
+    if n_train is None:
+        every = 50 if eval_every is None else int(eval_every)
+    else:
+        every = math.ceil(n_train / batch_size)
+        if eval_every is not None and eval_every != every:
+            raise ValueError(f"with a fixed training set, one round is one pass of {every} steps; "
+                             f"got eval_every={eval_every}")
+    if every < 1 or steps < 0 or steps % every:
+        raise ValueError(f"steps must be a whole number of rounds of {every} steps, got steps={steps}")
+    X_test, y_test = adding_problem(n_test, T, seed=test_seed)
+    X_test, y_test = X_test.astype(dtype), y_test.astype(dtype)
+    if n_train is not None:
+        X_fixed, y_fixed = adding_problem(n_train, T, seed=train_seed)
+        X_fixed, y_fixed = X_fixed.astype(dtype), y_fixed[:, None].astype(dtype)
+
+    limits = nullcontext()
+    if num_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=num_threads)
+    with limits:
+        model = SequenceModel(kind, 2, hidden_size, 1, seed=seed, dtype=dtype)
+        optimizer = Adam(lr=lr)
+        curve = [mse_loss(model.predict(X_test), y_test)[0]]
+        for r in range(steps // every):
+            if n_train is None:
+                X, y = adding_problem(every * batch_size, T, seed=train_seed + r)
+                X, y = X.astype(dtype), y[:, None].astype(dtype)
+            else:
+                X, y = X_fixed, y_fixed
+            fit(model, X, y, optimizer=optimizer, batch_size=batch_size, clip=clip, seed=r, progress=False)
+            curve.append(mse_loss(model.predict(X_test), y_test)[0])
+    return {"kind": kind, "T": T, "seed": seed, "steps": np.arange(len(curve)) * every,
+            "test_mse": np.array(curve), "model": model,
+            "n_params": int(sum(v.size for v in model.params.values())),
+            "X_test": X_test, "y_test": y_test}
+
+
 def aggregate_cells(runs: list[dict]) -> list[dict]:
     """Per (model, T): success rate, median steps-to-solve of the solved runs, median final
     MSE, next to the chance baseline MSE 1/6."""
@@ -294,10 +369,11 @@ def load_reproduction_table() -> dict:
     ``seeds``, ``Ts``, ``models``, ``versions``, ``runs`` (one dict per model, T and seed, as
     returned by :func:`train_adding`) and ``table`` (:func:`aggregate_cells` rows).
     """
-    path = resources.files("lstm_tutorial") / "resources" / REPRODUCTION_TABLE
-    if not path.is_file():
+    from lstm_tutorial.data import available_results, load_results
+
+    if REPRODUCTION_TABLE.removesuffix(".json") not in available_results():
         raise FileNotFoundError(f"{REPRODUCTION_TABLE} not found; run scripts/make_reproduction_table.py")
-    return json.loads(path.read_text())
+    return load_results(REPRODUCTION_TABLE)
 
 
 def budget_as_dict(budget: AddingBudget = DEFAULT_BUDGET) -> dict:

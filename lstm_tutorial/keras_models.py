@@ -14,6 +14,9 @@ runs that repeat exactly, import it, then call :func:`lstm_tutorial.seed_everyth
 Under tests and in stored notebooks, call :func:`quiet_keras` and train with
 :func:`train_keras` ``(progress=False)``, or ``fit(verbose=0)``: Keras' progress bar
 prints timings, which never repeat.
+
+:class:`EngineLM` runs a trained :func:`char_language_model` with the NumPy engine of
+:mod:`lstm_tutorial.scratch`, one step at a time with the state carried between calls.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -31,6 +36,7 @@ __all__ = [
     "sequence_regressor",
     "sequence_classifier",
     "char_language_model",
+    "EngineLM",
     "train_keras",
 ]
 
@@ -177,6 +183,70 @@ def char_language_model(vocab_size: int, units: int = 64, *, embed_dim: int | No
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
+
+
+class EngineLM:
+    """A :func:`char_language_model` run by the NumPy engine, carrying the state between calls.
+
+    The weights are copied once, at construction (:func:`lstm_tutorial.convert.params_from_keras`
+    for the recurrent layers ``rnn_0 .. rnn_{L-1}``), so later training of the Keras model
+    does not change the engine. Works for every ``cell`` and ``num_layers`` of
+    :func:`char_language_model`, with ids (``embed_dim`` given) or one-hot input. Dropout
+    is a training-time operation and is not applied: the engine computes the model in
+    inference mode, as ``model(x, training=False)`` does.
+
+    Attributes:
+        E: ``(V, E)`` embedding matrix, or ``None`` for a one-hot model.
+        layers: ``L`` engine parameter dicts (``W``, ``U``, ``b`` in the engine layout).
+        W_y, b_y: ``(H, V)`` and ``(V,)``, the output head.
+        cell: ``"lstm"``, ``"gru"`` or ``"rnn"``.
+    """
+
+    def __init__(self, model: keras.Model):
+        from lstm_tutorial.convert import params_from_keras
+
+        names = [layer.name for layer in model.layers]
+        if "head" not in names or "rnn_0" not in names or len(model.outputs[0].shape) != 3:
+            raise ValueError(f"EngineLM needs a char_language_model (layers 'rnn_0'.., 'head', logits "
+                             f"(B, T, V)), got a model with layers {names}")
+        self.E = model.get_layer("embed").get_weights()[0] if "embed" in names else None   # (V, E)
+        n_layers = sum(n.startswith("rnn_") for n in names)
+        cells = {type(model.get_layer(f"rnn_{k}")).__name__ for k in range(n_layers)}
+        kinds = {"LSTM": "lstm", "GRU": "gru", "SimpleRNN": "rnn"}
+        if len(cells) != 1 or next(iter(cells)) not in kinds:
+            raise ValueError(f"EngineLM supports one kind of LSTM, GRU or SimpleRNN layer, got {sorted(cells)}")
+        self.cell = kinds[cells.pop()]
+        self.layers = [params_from_keras(model.get_layer(f"rnn_{k}")) for k in range(n_layers)]
+        self.W_y, self.b_y = model.get_layer("head").get_weights()                        # (H, V), (V,)
+        self.V = self.W_y.shape[1]
+
+    def read(self, ids, state=None):
+        """Read ``ids`` ``(T,)`` (``T >= 1``) starting from ``state``.
+
+        Args:
+            ids: integer ids in ``0..V-1``, one sequence.
+            state: the state returned by the previous call, or ``None`` for zeros.
+
+        Returns:
+            ``(logits, state)``: float64 logits ``(V,)`` after the last id, and the new state
+            (for a one-layer model the engine's state, e.g. ``(h, c)`` each ``(1, H)`` for
+            the LSTM; for ``L`` layers a tuple of ``L`` such states). Reading a sequence in
+            pieces, passing the state on, gives the logits of reading it in one call.
+        """
+        from lstm_tutorial import scratch
+
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or len(ids) == 0 or not np.issubdtype(ids.dtype, np.integer) \
+                or ids.min() < 0 or ids.max() >= self.V:
+            raise ValueError(f"ids must be a non-empty 1-D array of integers in 0..{self.V - 1}")
+        forward = {"lstm": scratch.lstm_forward, "gru": scratch.gru_forward, "rnn": scratch.rnn_forward}[self.cell]
+        x = self.E[ids][None] if self.E is not None else np.eye(self.V, dtype=np.float32)[ids][None]   # (1, T, E)
+        single = len(self.layers) == 1
+        states = [state] if single else list(state if state is not None else [None] * len(self.layers))
+        for k, params in enumerate(self.layers):
+            x, states[k], _ = forward(x, params, states[k])                                # (1, T, H)
+        logits = (x[0, -1] @ self.W_y + self.b_y).astype(np.float64)
+        return logits, states[0] if single else tuple(states)
 
 
 def train_keras(model: keras.Model, x: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,

@@ -20,23 +20,22 @@ query; vocabulary ``V = S + N + 1``. Chance accuracy is ``1 / S``.
 - :func:`window_accuracy` evaluates a model that sees only the last ``W`` tokens: the context
   window experiment.
 - :func:`load_recall_results` reads ``resources/recall_results.json``, written by
-  ``scripts/make_recall_results.py``; :func:`plot_recall_vs_k` draws accuracy against ``k``.
+  ``scripts/make_recall_results.py``; :func:`longest_solved` finds the longest lag every seed
+  recalls; :func:`plot_recall_vs_k` draws accuracy against ``k``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, replace
-from importlib import resources
 
 import numpy as np
 
 __all__ = [
     "reason_recall", "balanced_test_set", "vocab_size", "RecallBudget", "DEFAULT_BUDGET",
     "make_recall_model", "train_recall", "evaluate", "window_accuracy", "lr_at",
-    "RECALL_RESULTS", "load_recall_results", "summarise", "plot_recall_vs_k",
+    "RECALL_RESULTS", "load_recall_results", "longest_solved", "summarise", "plot_recall_vs_k",
 ]
 
 RECALL_RESULTS = "recall_results.json"
@@ -255,10 +254,41 @@ def load_recall_results() -> dict:
     the lags ``ks`` it was run at) and ``restore`` (LSTM runs at lags where the default fails,
     with the budget changed as named in ``"change"``).
     """
-    path = resources.files("lstm_tutorial") / "resources" / RECALL_RESULTS
-    if not path.is_file():
+    from lstm_tutorial.data import available_results, load_results
+
+    if RECALL_RESULTS.removesuffix(".json") not in available_results():
         raise FileNotFoundError(f"{RECALL_RESULTS} not found; run scripts/make_recall_results.py")
-    return json.loads(path.read_text())
+    return load_results(RECALL_RESULTS)
+
+
+def longest_solved(runs: list[dict], label: str, threshold: float = 0.99) -> int | None:
+    """The longest lag recalled by *every* seed, with no failure at a shorter lag.
+
+    Args:
+        runs: run dicts as in :func:`load_recall_results` (``"sweep"`` or ``"restore"``), each
+            with ``"k"``, ``"test_accuracy"``, ``"model"`` and, for restore runs, ``"change"``.
+        label: which runs to look at, matched like :func:`summarise` does: a run's label is
+            its ``"change"`` if it has one, else its ``"model"``.
+        threshold: a seed "solves" lag ``k`` if its test accuracy is ``>= threshold``.
+
+    Returns:
+        The largest ``k`` such that at every lag up to and including it, the minimum test
+        accuracy over that label's runs is ``>= threshold``; ``None`` if the shortest lag
+        already fails. Raises ``ValueError`` if no run has ``label``.
+    """
+    accs: dict = {}
+    for r in runs:
+        if r.get("change", r["model"]) == label:
+            accs.setdefault(r["k"], []).append(r["test_accuracy"])
+    if not accs:
+        labels = sorted({r.get("change", r["model"]) for r in runs})
+        raise ValueError(f"no run has label {label!r}; labels present: {labels}")
+    best = None
+    for k in sorted(accs):
+        if min(accs[k]) < threshold:
+            break
+        best = k
+    return best
 
 
 def summarise(runs: list[dict], key: str = "k") -> list[dict]:

@@ -6,7 +6,7 @@ predictive-text chapter needs around :class:`lstm_tutorial.training.SequenceMode
 
 - :func:`uniform_cross_entropy`, :func:`unigram_cross_entropy`: the two baselines a model must
   beat, in nats per character (a guess that ignores everything, and one that knows only how
-  often each character occurs).
+  often each character occurs); :func:`bigram_cross_entropy` is a third, one character of context.
 - :func:`perplexity`: ``exp(cross-entropy)``, "as uncertain as a fair choice among this many".
 - :func:`stream_layout`: one long id stream laid out as ``B`` parallel rows for
   :func:`~lstm_tutorial.training.fit_tbptt`, inputs one-hot ``(B, T, V)`` and next-character
@@ -31,6 +31,8 @@ __all__ = [
     "uniform_cross_entropy",
     "unigram_probabilities",
     "unigram_cross_entropy",
+    "bigram_probabilities",
+    "bigram_cross_entropy",
     "perplexity",
     "stream_layout",
     "evaluate_stream",
@@ -85,6 +87,38 @@ def unigram_cross_entropy(train_ids, eval_ids, V: int, alpha: float = 1.0) -> fl
     if ev.size == 0:
         raise ValueError("eval_ids must not be empty")
     return float(-np.mean(np.log(p[ev])))
+
+
+def bigram_probabilities(train_ids, V: int, alpha: float = 1.0) -> np.ndarray:
+    """Next-character probabilities given the current character, from the pairs of ``train_ids``.
+
+    Returns ``P`` ``(V, V)`` with ``P[u, v] = (count(u v) + alpha) / (count(u .) + alpha V)``,
+    where ``count(u v)`` counts the positions at which ``v`` follows ``u``; every row sums to 1.
+    Add-``alpha`` smoothing gives unseen pairs (and characters never seen before another one)
+    a probability above 0.
+    """
+    V = _vocab_size(V)
+    ids = _ids("train_ids", train_ids, V)
+    if not alpha >= 0:
+        raise ValueError(f"alpha must be >= 0, got {alpha}")
+    counts = np.full((V, V), float(alpha))
+    np.add.at(counts, (ids[:-1], ids[1:]), 1.0)
+    totals = counts.sum(axis=1, keepdims=True)
+    if np.any(totals == 0):
+        raise ValueError("alpha is 0 and some character is never followed by another in train_ids")
+    return counts / totals
+
+
+def bigram_cross_entropy(train_ids, eval_ids, V: int, alpha: float = 1.0) -> float:
+    """Cross-entropy (nats per character) on ``eval_ids`` of the bigram model fitted on
+    ``train_ids``: a predictor that sees the current character only,
+    ``-mean(log P[eval_ids[:-1], eval_ids[1:]])`` with ``P`` from :func:`bigram_probabilities`.
+    The first character of ``eval_ids`` is only read, never predicted."""
+    P = bigram_probabilities(train_ids, V, alpha)
+    ev = _ids("eval_ids", eval_ids, len(P))
+    if ev.size < 2:
+        raise ValueError("eval_ids must hold at least 2 characters (one prediction)")
+    return float(-np.mean(np.log(P[ev[:-1], ev[1:]])))
 
 
 def perplexity(cross_entropy: float) -> float:

@@ -195,3 +195,27 @@ def test_stratified_split():
     assert not np.array_equal(te, dt.stratified_split(y, 0.2, seed=1)[1])
     with pytest.raises(ValueError, match="class 1 has 1 items"):
         dt.stratified_split(np.array([0, 0, 0, 1]), 0.5)
+
+
+# ---------------------------------------------------------------- cached results
+
+def test_load_results_reads_every_cached_json_file():
+    names = dt.available_results()
+    assert {"part1_adding_rnn", "part3_regularisation", "recall_results", "reproduction_table"} <= set(names)
+    assert names == sorted(names) and not any(n.endswith(".json") for n in names)
+    for n in names:
+        assert isinstance(dt.load_results(n), dict)
+    p1 = dt.load_results("part1_adding_rnn")
+    assert p1 == dt.load_results("part1_adding_rnn.json") and "table" in p1
+
+
+@pytest.mark.parametrize("bad", ["nope", "corpus", "corpus.txt", "mlm_weights", "../resources/part1_adding_rnn",
+                                 "resources/part1_adding_rnn", "/etc/passwd", ""])
+def test_load_results_refuses_names_that_are_not_results_files(bad):
+    with pytest.raises(ValueError, match=r"no cached results named .*available: .*part1_adding_rnn"):
+        dt.load_results(bad)
+
+
+def test_load_results_type_check():
+    with pytest.raises(TypeError, match="name must be a str"):
+        dt.load_results(None)

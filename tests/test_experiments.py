@@ -104,3 +104,49 @@ def test_delayed_recall_lstm_remembers_where_rnn_does_not():
     assert lstm["chance_accuracy"] == 1 / 8
     assert lstm["test_accuracy"] > 0.9
     assert ex.train_delayed_recall("rnn", lag=20, seed=0)["test_accuracy"] < 0.3
+
+
+def test_train_adding_numpy_curve_model_and_data_contract():
+    from lstm_tutorial.tasks import adding_problem
+    from lstm_tutorial.training import Adam, SequenceModel, fit
+
+    res = ex.train_adding_numpy("gru", 6, hidden_size=4, steps=20, eval_every=10, n_test=50, seed=1)
+    assert set(res) == {"kind", "T", "seed", "steps", "test_mse", "model", "n_params", "X_test", "y_test"}
+    np.testing.assert_array_equal(res["steps"], [0, 10, 20])
+    assert res["test_mse"].shape == (3,) and np.all(np.isfinite(res["test_mse"]))
+    assert res["X_test"].shape == (50, 6, 2) and res["y_test"].shape == (50,)
+    assert res["X_test"].dtype == res["model"].params["W"].dtype == np.float64
+    assert res["n_params"] == 3 * 4 * (2 + 4 + 2) + 4 + 1  # GRU cell + read-out
+    # the last entry is the returned model's test MSE
+    pred = res["model"].predict(res["X_test"])[:, 0]
+    assert res["test_mse"][-1] == pytest.approx(np.mean((pred - res["y_test"]) ** 2), rel=1e-12)
+    again = ex.train_adding_numpy("gru", 6, hidden_size=4, steps=20, eval_every=10, n_test=50, seed=1)
+    np.testing.assert_array_equal(again["test_mse"], res["test_mse"])
+
+    # fixed training set: one round is one pass of ceil(N / B) steps; the same as calling fit by hand
+    fixed = ex.train_adding_numpy("lstm", 5, hidden_size=3, steps=8, batch_size=8, n_train=30,
+                                  train_seed=1, n_test=20, test_seed=2, seed=0)
+    np.testing.assert_array_equal(fixed["steps"], [0, 4, 8])
+    X, y = adding_problem(30, 5, seed=1)
+    Xt, yt = adding_problem(20, 5, seed=2)
+    model, opt = SequenceModel("lstm", 2, 3, 1, seed=0, dtype=np.float64), Adam(lr=1e-2)
+    for r in range(2):
+        fit(model, X.astype(np.float64), y[:, None].astype(np.float64), optimizer=opt, batch_size=8,
+            clip=1.0, seed=r, progress=False)
+    mse = np.mean((model.predict(Xt.astype(np.float64))[:, 0] - yt.astype(np.float64)) ** 2)
+    assert fixed["test_mse"][-1] == pytest.approx(mse, rel=1e-12)
+
+
+def test_train_adding_numpy_learns_a_short_lag():
+    from lstm_tutorial.tasks import adding_problem_baseline
+
+    res = ex.train_adding_numpy("lstm", 4, hidden_size=8, steps=300, n_test=200, seed=0)
+    # well below predicting the mean (MSE 1/6): it uses the marked values
+    assert res["test_mse"][-1] < 0.1 * adding_problem_baseline("modern")
+
+
+def test_train_adding_numpy_bad_input():
+    with pytest.raises(ValueError, match="whole number of rounds of 50 steps"):
+        ex.train_adding_numpy("lstm", 5, steps=70)
+    with pytest.raises(ValueError, match="one pass of 4 steps"):
+        ex.train_adding_numpy("lstm", 5, steps=8, batch_size=8, n_train=30, eval_every=5)

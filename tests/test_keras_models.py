@@ -218,3 +218,30 @@ def test_char_language_model_shapes_and_one_step(embed_dim):
 def test_quiet_keras_turns_off_interactive_logging():
     quiet_keras()
     assert not keras.config.is_interactive_logging_enabled()
+
+
+@pytest.mark.parametrize("cell,embed_dim,num_layers", [("lstm", 3, 1), ("lstm", None, 2), ("gru", 3, 1), ("rnn", 3, 2)])
+def test_engine_lm_matches_keras_logits_and_carries_state(cell, embed_dim, num_layers):
+    from lstm_tutorial.keras_models import EngineLM
+
+    quiet_keras()
+    seed_everything(0)
+    V = 6
+    model = char_language_model(V, units=H, embed_dim=embed_dim, num_layers=num_layers, cell=cell)
+    ids = np.array([1, 4, 0, 5, 2, 2, 3])
+    x = ids[None] if embed_dim is not None else np.eye(V, dtype=np.float32)[ids][None]
+    keras_logits = np.asarray(model(x, training=False))[0]                 # (T, V)
+    engine = EngineLM(model)
+    assert engine.cell == cell and len(engine.layers) == num_layers
+    logits, state = engine.read(ids)
+    assert logits.shape == (V,) and logits.dtype == np.float64
+    np.testing.assert_allclose(logits, keras_logits[-1], atol=1e-5)
+    # reading in pieces, carrying the state, gives every step's logits
+    state = None
+    for t, i in enumerate(ids):
+        logits, state = engine.read(ids[t:t + 1], state)
+        np.testing.assert_allclose(logits, keras_logits[t], atol=1e-5)
+    with pytest.raises(ValueError, match="ids must be"):
+        engine.read([V])
+    with pytest.raises(ValueError, match="needs a char_language_model"):
+        EngineLM(sequence_regressor((None, 2), units=H))

@@ -112,3 +112,20 @@ def test_cached_results_file_is_consistent():
     assert len(res["restore"]) == sum(len(c["ks"]) for c in res["restore_changes"].values()) * len(res["seeds"])
     for r in res["sweep"] + res["restore"]:
         assert 0.0 <= r["test_accuracy"] <= 1.0 and "net" not in r
+
+
+def test_longest_solved():
+    def run(k, acc, model="lstm", **extra):
+        return {"model": model, "k": k, "seed": 0, "test_accuracy": acc, **extra}
+
+    runs = [run(5, 1.0), run(5, 0.995), run(10, 1.0), run(10, 0.5), run(20, 1.0),
+            run(5, 0.5, "transformer"), run(5, 1.0, change="forget bias 3"), run(10, 0.99, change="forget bias 3")]
+    assert rc.longest_solved(runs, "lstm") == 5              # k = 20 is solved, but k = 10 failed first
+    assert rc.longest_solved(runs, "lstm", threshold=0.4) == 20
+    assert rc.longest_solved(runs, "transformer") is None    # the shortest lag already fails
+    assert rc.longest_solved(runs, "forget bias 3") == 10    # labelled by "change", threshold inclusive
+    with pytest.raises(ValueError, match="no run has label 'gru'"):
+        rc.longest_solved(runs, "gru")
+    res = rc.load_recall_results()
+    edge = {label: rc.longest_solved(res["sweep"], label) for label in res["sweep_models"]}
+    assert edge["transformer"] == max(res["ks"]) and edge["lstm"] < edge["lstm, forget bias 3"] < 50

@@ -105,3 +105,36 @@ def test_sampling_follows_the_model_distribution():
     assert abs(text.count("a") / 4000 - 0.75) < 0.03
     cold = tg.sample_text(m, vocab, "a", 2000, temperature=0.25, seed=0)  # p(a) = 81/82
     assert cold.count("a") / 2000 > 0.97
+
+
+def test_bigram_matches_hand_computation():
+    train = np.array([0, 1, 0, 1, 1], dtype=np.int64)  # pairs 01, 10, 01, 11 over V = 3
+    P = tg.bigram_probabilities(train, 3, alpha=1.0)
+    np.testing.assert_allclose(P[0], [1 / 5, 3 / 5, 1 / 5])   # after 0: 1 is seen twice
+    np.testing.assert_allclose(P[1], [2 / 5, 2 / 5, 1 / 5])   # after 1: 0 and 1 once each
+    np.testing.assert_allclose(P[2], [1 / 3, 1 / 3, 1 / 3])   # 2 never seen: uniform
+    ce = tg.bigram_cross_entropy(train, np.array([0, 1, 2]), 3, alpha=1.0)
+    assert ce == pytest.approx(-(math.log(3 / 5) + math.log(1 / 5)) / 2)
+
+
+def test_bigram_beats_unigram_when_context_matters():
+    rng = np.random.default_rng(0)
+    # each character is followed by the next one (mod 4) 90% of the time: frequencies are flat
+    ids = [0]
+    for _ in range(3000):
+        ids.append((ids[-1] + 1) % 4 if rng.random() < 0.9 else int(rng.integers(4)))
+    ids = np.array(ids, dtype=np.int64)
+    train, held_out = ids[:2000], ids[2000:]
+    uni = tg.unigram_cross_entropy(train, held_out, 4)
+    bi = tg.bigram_cross_entropy(train, held_out, 4)
+    assert uni == pytest.approx(math.log(4), abs=0.01)
+    assert bi < 0.5 * uni
+
+
+def test_bigram_bad_input():
+    with pytest.raises(ValueError, match="ids in 0..2"):
+        tg.bigram_probabilities(np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match="at least 2"):
+        tg.bigram_cross_entropy(np.array([0, 1]), np.array([1]), 3)
+    with pytest.raises(ValueError, match="never followed"):
+        tg.bigram_probabilities(np.array([0, 1]), 3, alpha=0.0)
