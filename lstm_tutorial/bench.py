@@ -23,15 +23,14 @@ per library is a fair and repeatable comparison; the matmul yardstick then is on
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
-from lstm_tutorial.repro import seed_everything
+from lstm_tutorial.repro import limit_threads, seed_everything
 
 __all__ = ["BACKENDS", "DEFAULT_SHAPES", "lstm_step_flops", "matmul_gflops", "limit_threads", "limit_threads_tensorflow",
            "thread_settings",
@@ -143,30 +142,6 @@ def limit_threads_tensorflow(n: int) -> bool:
     except RuntimeError:
         pass
     return tf.config.threading.get_intra_op_parallelism_threads() == n
-
-
-@contextlib.contextmanager
-def limit_threads(n: int | None) -> Iterator[None]:
-    """Run NumPy's BLAS and PyTorch (if imported) on ``n`` threads inside the block.
-
-    ``None`` changes nothing. The previous settings are restored on exit. TensorFlow's thread
-    pools cannot be changed once it has started: use :func:`limit_threads_tensorflow` early.
-    """
-    if n is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    old_torch = torch.get_num_threads() if torch is not None else None
-    try:
-        with threadpool_limits(limits=n):
-            if torch is not None:
-                torch.set_num_threads(n)
-            yield
-    finally:
-        if torch is not None:
-            torch.set_num_threads(old_torch)
 
 
 def thread_settings() -> dict[str, int]:

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
 import numpy as np
 
+from lstm_tutorial.repro import limit_threads
 from lstm_tutorial.tasks import adding_problem, adding_problem_baseline, delayed_recall, one_hot
 
 __all__ = [
@@ -191,9 +191,7 @@ def train_adding(model: str = "lstm", T: int = 50, seed: int = 0,
         steps_run, wall_time_s, curve`` (list of ``[step, test_mse]``).
     """
     torch = _torch()
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(budget.num_threads)
-    try:
+    with limit_threads(budget.num_threads, blas=False):
         torch.manual_seed(seed)
         net = make_model(model, budget.hidden_size, budget.forget_bias)
         opt = torch.optim.Adam(net.parameters(), lr=budget.lr)
@@ -223,8 +221,6 @@ def train_adding(model: str = "lstm", T: int = 50, seed: int = 0,
                 "steps_to_solve": solved_at, "final_test_mse": mses[-1],
                 "best_test_mse": min(mses), "steps_run": step,
                 "wall_time_s": round(time.perf_counter() - t0, 2), "curve": curve}
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 def train_delayed_recall(model: str = "lstm", lag: int = 50, seed: int = 0, *, steps: int = 1000,
@@ -246,9 +242,7 @@ def train_delayed_recall(model: str = "lstm", lag: int = 50, seed: int = 0, *, s
     """
     torch = _torch()
     depth = n_symbols + n_distractors
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
-    try:
+    with limit_threads(num_threads, blas=False):
         torch.manual_seed(seed)
         net = make_model(model, hidden_size, forget_bias, input_size=depth, output_size=n_symbols)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -270,8 +264,6 @@ def train_delayed_recall(model: str = "lstm", lag: int = 50, seed: int = 0, *, s
         return {"model": model, "lag": lag, "seed": seed, "test_accuracy": acc,
                 "test_cross_entropy": ce, "chance_accuracy": 1.0 / n_symbols,
                 "wall_time_s": round(time.perf_counter() - t0, 2)}
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 def train_adding_numpy(kind: str = "lstm", T: int = 50, *, hidden_size: int = 32, steps: int = 1000,
@@ -322,12 +314,7 @@ def train_adding_numpy(kind: str = "lstm", T: int = 50, *, hidden_size: int = 32
         X_fixed, y_fixed = adding_problem(n_train, T, seed=train_seed)
         X_fixed, y_fixed = X_fixed.astype(dtype), y_fixed[:, None].astype(dtype)
 
-    limits = nullcontext()
-    if num_threads is not None:
-        from threadpoolctl import threadpool_limits
-
-        limits = threadpool_limits(limits=num_threads)
-    with limits:
+    with limit_threads(num_threads):
         model = SequenceModel(kind, 2, hidden_size, 1, seed=seed, dtype=dtype)
         optimizer = Adam(lr=lr)
         curve = [mse_loss(model.predict(X_test), y_test)[0]]

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from lstm_tutorial.repro import limit_threads
 from lstm_tutorial.data import CharVocab, load_corpus, split_text
 
 __all__ = [
@@ -235,9 +236,7 @@ def train_mlm(kind: str, *, seed: int = 0, budget: MLMBudget = DEFAULT_BUDGET, d
     import torch
 
     vocab, train_ids, val_ids = data or corpus_ids()
-    old = torch.get_num_threads()
-    torch.set_num_threads(budget.num_threads)
-    try:
+    with limit_threads(budget.num_threads, blas=False):
         torch.manual_seed(seed)
         net, n_params = make_mlm_model(kind, vocab, budget)
         opt = torch.optim.Adam(net.parameters(), lr=budget.lr)
@@ -264,8 +263,6 @@ def train_mlm(kind: str, *, seed: int = 0, budget: MLMBudget = DEFAULT_BUDGET, d
         net.eval()
         return {"kind": kind, "net": net, "n_parameters": n_params, "loss": losses, "val_loss": val_losses,
                 "wall_time_s": round(time.perf_counter() - t0, 2), "budget": asdict(budget)}
-    finally:
-        torch.set_num_threads(old)
 
 
 def masking_fractions(ids, inputs, selected, *, mask_id: int) -> dict:

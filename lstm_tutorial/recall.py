@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from lstm_tutorial.repro import limit_threads
+
 __all__ = [
     "reason_recall", "balanced_test_set", "vocab_size", "RecallBudget", "DEFAULT_BUDGET",
     "make_recall_model", "train_recall", "evaluate", "window_accuracy", "lr_at",
@@ -199,9 +201,7 @@ def train_recall(model: str = "lstm", k: int = 50, seed: int = 0, budget: Recall
         given), plus ``"net"`` if ``return_model``.
     """
     torch = _torch()
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(budget.num_threads)
-    try:
+    with limit_threads(budget.num_threads, blas=False):
         torch.manual_seed(seed)
         net, n_params = make_recall_model(model, budget)
         opt = torch.optim.Adam(net.parameters(), lr=budget.lr)
@@ -228,8 +228,6 @@ def train_recall(model: str = "lstm", k: int = 50, seed: int = 0, budget: Recall
         if return_model:
             out["net"] = net
         return out
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 def budget_as_dict(budget: RecallBudget = DEFAULT_BUDGET) -> dict:

@@ -8,13 +8,15 @@ chapters that never use it), and switches those frameworks to deterministic kern
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["seed_everything", "DEFAULT_SEED", "NOTEBOOK_ENV"]
+__all__ = ["seed_everything", "limit_threads", "DEFAULT_SEED", "NOTEBOOK_ENV"]
 
 DEFAULT_SEED = 0
 
@@ -71,3 +73,35 @@ NOTEBOOK_ENV = {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "TQDM_MININTERVAL": "5",
 }
+
+
+@contextlib.contextmanager
+def limit_threads(n: int | None, *, blas: bool = True) -> Iterator[None]:
+    """Run the block with ``n`` threads for PyTorch (if imported) and NumPy's BLAS, then restore.
+
+    Small models train faster on one thread and, more important here, add up their sums in
+    one fixed order, so a result does not depend on how many cores a machine has. ``None``
+    changes nothing; ``blas=False`` leaves NumPy's BLAS alone (for PyTorch-only work).
+    TensorFlow's thread pools are fixed once it has run an op: see
+    :func:`lstm_tutorial.bench.limit_threads_tensorflow`.
+    """
+    if n is None:
+        yield
+        return
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int or None, got {n!r}")
+    torch = sys.modules.get("torch")
+    old_torch = torch.get_num_threads() if torch is not None else None
+    blas_limits = contextlib.nullcontext()
+    if blas:
+        from threadpoolctl import threadpool_limits
+
+        blas_limits = threadpool_limits(limits=n)
+    try:
+        with blas_limits:
+            if torch is not None:
+                torch.set_num_threads(n)
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(old_torch)

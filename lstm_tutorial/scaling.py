@@ -27,13 +27,13 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from lstm_tutorial.repro import limit_threads
 from lstm_tutorial.transformer import CausalTransformerLM, KVCache, comparable_models
 
 __all__ = [
     "saved_activation_bytes",
     "peak_memory",
     "attention_backend",
-    "torch_threads",
     "time_training_step",
     "training_step_flops",
     "lstm_vs_transformer_scaling",
@@ -94,20 +94,6 @@ def attention_backend(name: str | None):
         raise ValueError(f"attention backend must be None, 'math' or 'flash', got {name!r}")
     with sdpa_kernel(backends[name]):
         yield
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Run the block with ``n`` intra-op threads (``None``: leave PyTorch's setting), then restore it."""
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _mse(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -217,7 +203,7 @@ def lstm_vs_transformer_scaling(lengths: Sequence[int], *, batch_size: int = 4, 
         timed = ["lstm", "transformer"] + (["transformer (math)"] if time_math else [])
         steps = {name: _step_fn(runs[name][0], batch, _mse, 1e-3, runs[name][1]) for name in timed}
         times = {name: [] for name in timed}
-        with torch_threads(threads):
+        with limit_threads(threads, blas=False):
             for step in steps.values():
                 for _ in range(warmup):
                     step()
@@ -312,7 +298,7 @@ def streaming_cost(context_lengths: Sequence[int], *, vocab_size: int = 64, d_mo
                 "transformer": lambda: lm.step(token, cache),
             }
             times = {name: [] for name in steps}
-            with torch_threads(threads):
+            with limit_threads(threads, blas=False):
                 # one model at a time: interleaving single steps would let the Transformer's
                 # large cache evict the LSTM's weights from the CPU caches between its steps
                 for name, step in steps.items():

@@ -30,7 +30,7 @@ def test_flops_formula_and_bad_arguments():
         bench.main(["--shapes", "1,2,3"])
 
 
-def test_limit_threads_sets_and_restores_numpy_and_torch():
+def test_thread_settings_report_what_limit_threads_set():
     import torch
 
     before = bench.thread_settings()

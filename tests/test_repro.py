@@ -34,3 +34,27 @@ def test_deterministic_torch_algorithms_switched_on():
 def test_bad_seed_is_refused(bad, exc):
     with pytest.raises(exc, match="seed"):
         seed_everything(bad)
+
+
+def test_limit_threads_sets_and_restores_torch_and_blas():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from lstm_tutorial.repro import limit_threads
+
+    def blas_threads():
+        return max(i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas")
+
+    before_torch, before_blas = torch.get_num_threads(), blas_threads()
+    with limit_threads(1):
+        assert torch.get_num_threads() == 1 and blas_threads() == 1
+    assert (torch.get_num_threads(), blas_threads()) == (before_torch, before_blas)
+    with limit_threads(1, blas=False):
+        assert torch.get_num_threads() == 1 and blas_threads() == before_blas
+    assert torch.get_num_threads() == before_torch
+    with limit_threads(None):
+        assert (torch.get_num_threads(), blas_threads()) == (before_torch, before_blas)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n must be a positive int"):
+            with limit_threads(bad):
+                pass
