@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MATHJAX_STAMP := _vendor/mathjax-static/mathjax/.version-3.2.2
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: book test test-unit test-notebooks test-site notebooks clean setup
+.PHONY: book test test-unit test-notebooks test-site test-portable notebooks clean setup
 
 setup: $(STAMP) $(MATHJAX_STAMP)
 
@@ -41,6 +41,11 @@ test-notebooks: setup
 
 test-site: setup
 	$(PYTEST) tests/test_site.py
+
+# The notebooks as other CPUs would run them: nbval again with older numeric kernels forced
+# (AVX2, then SSE4.2), each checked to take effect first. See CONTRIBUTING.md.
+test-portable: setup
+	$(PY) scripts/portability.py test avx2 sse4
 
 # Re-execute every chapter in a fresh kernel and store its outputs (for authors).
 notebooks: setup

@@ -21,6 +21,7 @@ copy task                   ``n_copy`` symbols across ``T`` blanks  CE n_copy ln
 temporal order              order of 2 (or 3) X/Y symbols           accuracy 1/4 (1/8), CE ln 4 (ln 8)
 embedded Reber grammar      the 2nd symbol, until the penultimate   penultimate symbol right 1/2
 delayed recall              one symbol across ``lag`` distractors   accuracy 1/K, CE ln K
+echo stream                 the bit ``delay`` steps back            accuracy 1/2
 ==========================  =====================================  ==============================
 """
 
@@ -37,7 +38,7 @@ __all__ = [
     "temporal_order", "temporal_order_baseline",
     "REBER_SYMBOLS", "reber_string", "embedded_reber", "reber_next_symbols", "encode_reber",
     "TEMPORAL_ORDER_SYMBOLS", "delayed_recall", "delayed_recall_baseline",
-    "one_hot",
+    "echo_streams", "one_hot",
 ]
 
 
@@ -350,6 +351,25 @@ def delayed_recall_baseline(n_symbols: int = 8) -> dict:
     """Chance level without memory: accuracy ``1 / n_symbols``, cross-entropy ``ln n_symbols``."""
     n_symbols = _check_int("n_symbols", n_symbols, 2)
     return {"accuracy": 1.0 / n_symbols, "cross_entropy": math.log(n_symbols)}
+
+
+def echo_streams(n: int, T: int, delay: int, *, seed: int = 0):
+    """Streams of random bits, each step's target the bit ``delay`` steps back (many-to-many).
+
+    Returns ``(x, y)``: ``x`` float64 ``(n, T, 1)``, the bits as -1/+1; ``y`` int64 ``(n, T)``,
+    ``y[:, t] = bit[t - delay]`` for ``t >= delay`` and 0 before (no source yet: score from
+    ``delay`` on). Chance accuracy 1/2. A model trained with truncated BPTT in chunks of ``K``
+    steps learns it only when ``K > delay``: the gradient from a target never reaches an input
+    ``delay`` steps back across a chunk boundary otherwise.
+    """
+    n, T, delay = _check_int("n", n, 1), _check_int("T", T, 2), _check_int("delay", delay, 1)
+    if delay >= T:
+        raise ValueError(f"delay must be shorter than the stream, got delay={delay} with T={T}")
+    bits = _rng(seed).integers(0, 2, size=(n, T))
+    x = (2.0 * bits - 1.0)[..., None]
+    y = np.zeros((n, T), dtype=np.int64)
+    y[:, delay:] = bits[:, :-delay]
+    return x, y
 
 
 def one_hot(ids, depth: int) -> np.ndarray:

@@ -103,6 +103,21 @@ def test_outputs_are_portable(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_tolerances_are_declared_with_their_reason_and_pinned(path):
+    """A cell compared with a numeric tolerance says why, and asserts the claim its numbers support."""
+    from conftest import cell_tolerance
+
+    for n, cell in enumerate(_code_cells(_load(path))):
+        tol = cell_tolerance(cell)  # raises on a malformed declaration
+        if tol is None:
+            continue
+        assert re.search(r"measured", tol["why"]), f"{path.name} cell {n}: the tolerance's why must give the measured spread"
+        assert re.search(r"^\s*assert ", "".join(cell["source"]), re.M), (
+            f"{path.name} cell {n}: compared with a tolerance but no assertion pins its claim"
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_ignored_outputs_are_pinned_by_assertions(path):
     """A cell may skip output comparison only if an executed assertion pins what it shows."""
     for n, cell in enumerate(_code_cells(_load(path))):

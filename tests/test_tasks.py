@@ -200,3 +200,19 @@ def test_bad_input():
         tk.one_hot(np.array([0.5]), 4)
     with pytest.raises(ValueError, match="same shape"):
         tk.adding_solved_fraction([1, 2], [1])
+
+
+def test_echo_streams_targets_the_bit_delay_steps_back():
+    from lstm_tutorial.tasks import echo_streams
+
+    x, y = echo_streams(3, 20, 4, seed=5)
+    assert x.shape == (3, 20, 1) and y.shape == (3, 20) and x.dtype == np.float64 and y.dtype == np.int64
+    bits = (x[..., 0] > 0).astype(np.int64)
+    assert np.array_equal(y[:, 4:], bits[:, :-4]) and not y[:, :4].any()
+    assert set(np.unique(x)) == {-1.0, 1.0}
+    x2, _ = echo_streams(3, 20, 4, seed=5)
+    assert np.array_equal(x, x2)
+    with pytest.raises(ValueError, match="delay must be shorter than the stream"):
+        echo_streams(3, 4, 4)
+    with pytest.raises(ValueError, match="delay must be >= 1"):
+        echo_streams(3, 10, 0)
