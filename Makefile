@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MATHJAX_STAMP := _vendor/mathjax-static/mathjax/.version-3.2.2
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: book test test-unit test-notebooks test-site test-portable notebooks clean setup
+.PHONY: book test test-fast test-unit test-notebooks test-site test-portable lint lock notebooks results clean setup
 
 setup: $(STAMP) $(MATHJAX_STAMP)
 
@@ -20,6 +20,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# requirements.txt is a lock: every package pinned exactly (nbval compares printed numbers, and
+# they move with library versions), generated from the direct requirements that pyproject.toml
+# declares (the package and its extras). To upgrade one package: edit its bound in pyproject.toml,
+# or delete its line here, then run this and commit both files.
+lock: setup
+	$(PY) scripts/lock.py
+
 # MathJax 3.2.2 is served by the site itself so math renders offline (see _ext/offline_site.py).
 $(MATHJAX_STAMP):
 	bash scripts/fetch_mathjax.sh
@@ -30,17 +37,26 @@ book: setup
 
 # The whole suite in one pytest run: unit tests, every notebook under nbval (strict),
 # a strict site build, and headless Chromium on the built site.
-test: setup
+test: setup lint
 	$(PYTEST)
 
+# The unit tests without the ones that retrain a cached experiment (marked slow): a quick loop.
+test-fast: setup
+	$(PYTEST) tests --ignore=tests/book/test_site.py -m "not slow"
+
+# ruff, configured in pyproject.toml and pinned in the lock.
+lint: setup
+	$(VENV)/bin/ruff check lstm_tutorial tests scripts conftest.py _ext
+	$(VENV)/bin/ruff format --check lstm_tutorial tests scripts conftest.py _ext
+
 test-unit: setup
-	$(PYTEST) tests --ignore=tests/test_site.py
+	$(PYTEST) tests --ignore=tests/book/test_site.py
 
 test-notebooks: setup
 	$(PYTEST) book
 
 test-site: setup
-	$(PYTEST) tests/test_site.py
+	$(PYTEST) tests/book/test_site.py
 
 # The notebooks as other CPUs would run them: nbval again with older numeric kernels forced
 # (AVX2, then SSE4.2), each checked to take effect first. See CONTRIBUTING.md.
@@ -50,6 +66,10 @@ test-portable: setup
 # Re-execute every chapter in a fresh kernel and store its outputs (for authors).
 notebooks: setup
 	$(PY) scripts/execute_notebooks.py $(NB)
+
+# Regenerate cached experiment results (for authors): make results R="recall mlm", or all of them.
+results: setup
+	$(PY) scripts/make_results.py $(R)
 
 clean:
 	rm -rf _build .jupyter_cache

@@ -75,12 +75,19 @@ def _compare_with_tolerance(item, original, tol, test, ref, skip_compare=None):
     for k, out in enumerate(test):
         stored = ref[k] if k < len(ref) else None
         out = copy.deepcopy(out)  # a NotebookNode: nbval reads its fields as attributes
-        if stored is not None and out.get("output_type") == stored.get("output_type") == "stream" \
-                and out.get("name") == stored.get("name"):
+        if (
+            stored is not None
+            and out.get("output_type") == stored.get("output_type") == "stream"
+            and out.get("name") == stored.get("name")
+        ):
             out["text"] = align_numbers(stored["text"], out["text"], atol=tol.get("abs", 0.0), rtol=tol.get("rel", 0.0))
         elif stored is not None and "text/plain" in out.get("data", {}) and "text/plain" in stored.get("data", {}):
-            out["data"]["text/plain"] = align_numbers(stored["data"]["text/plain"], out["data"]["text/plain"],
-                                                      atol=tol.get("abs", 0.0), rtol=tol.get("rel", 0.0))
+            out["data"]["text/plain"] = align_numbers(
+                stored["data"]["text/plain"],
+                out["data"]["text/plain"],
+                atol=tol.get("abs", 0.0),
+                rtol=tol.get("rel", 0.0),
+            )
         aligned.append(out)
     return original(aligned, ref, skip_compare)
 

@@ -1,6 +1,6 @@
 """Make the site work with no network: MathJax from the site itself, and no Thebe loader.
 
-MathJax. 
+MathJax.
 `make book` / `make test` copy MathJax 3.2.2 from the npm registry into
 ``_vendor/mathjax-static/mathjax`` (git-ignored; no third-party code is committed). This
 extension adds that folder to ``html_static_path`` and points ``mathjax_path`` at it. The folder
@@ -43,7 +43,8 @@ def _drop_thebe(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if scripts:
         context["script_files"] = [
-            js for js in scripts
+            js
+            for js in scripts
             if "thebe" not in (getattr(js, "filename", None) or str(js))
             and "THEBE_JS_URL" not in str(getattr(js, "attributes", {}).get("body", ""))
         ]

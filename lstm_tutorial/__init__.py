@@ -1,28 +1,47 @@
-"""Companion package of the LSTM book.
+"""Companion package of the LSTM book. Its folders are its architecture; layers import downwards only.
 
-Modules, in the order the book meets them:
+::
 
-- ``repro``: :func:`seed_everything`, the one seeding helper every chapter calls first.
-- ``scratch``: RNN, LSTM and GRU cells in NumPy, forward and hand-written backward passes.
-- ``training``: dense output layer, losses, clipping, optimisers, the training loop, truncated BPTT.
-- ``gradcheck``: finite-difference gradient checks.
-- ``bench``: the training-step benchmark (``python -m lstm_tutorial.bench``).
-- ``convert``: exact weight porting between NumPy, PyTorch and Keras.
-- ``torch_models`` / ``keras_models``: the small models the chapters train.
-- ``tasks`` / ``data``: synthetic long-lag problems and real data sets, offline.
-- ``experiments``: measurements the chapters show (gradient norms, reproduction table).
-- ``textgen``: character-level predictive text (baselines, perplexity, evaluation, sampling).
-- ``variants``: the LSTM with peepholes and the 1997 cell without a forget gate (forward only).
-- ``distributed``: one PyTorch LSTM trained with DistributedDataParallel across processes.
-- ``music``: a symbolic melody corpus for the applications tour.
-- ``attention`` / ``transformer``: attention in NumPy; Transformer and LSTM models in PyTorch.
-- ``scaling``: time and memory of a training step or a streamed token as sequences grow.
-- ``recall``: the reason-recall experiment, LSTM against Transformer under one budget.
-- ``mlm``: masked-language-model training of a tiny BERT-style encoder and LSTM baselines.
-- ``plots`` / ``diagrams``: figures and cell diagrams in the book's notation.
+    repro.py          seed_everything, the one seeding helper; limit_threads, the one thread limiter
+    _checks.py        input checks shared by every layer (arguments named, expected, received)
+
+    engine/           the NumPy side, NumPy only
+      reference.py      readable step functions: rnn/lstm/gru_step_forward and _step_backward
+      fast.py           the same cells fused and in place, tested equal to reference
+      params.py         parameter shapes, initialisation, .npz files (never pickle)
+      activations.py    sigmoid, softmax, temperature
+      layers.py / losses.py / optim.py / model.py / training.py
+                        dense head, losses, clipping and optimisers, SequenceModel, fit and fit_tbptt
+      gradcheck.py      finite-difference gradient checks
+      attention.py      scaled dot-product and multi-head attention, masks, positional encoding
+      variants.py       peepholes and the 1997 cell without a forget gate
+      generation.py     perplexity, evaluation over a stream, sampling text
+
+    data/             offline data, NumPy only
+      tasks.py          adding, copy, temporal order, embedded Reber, delayed and reason recall, echo
+      series.py / text.py / classification.py / music.py
+                        CO2 and sunspots, the book's corpus, digits, generated melodies
+      masking.py        BERT's corruption of a batch
+      baselines.py      naive and seasonal forecasts, uniform / unigram / bigram models
+
+    frameworks/       PyTorch and Keras (imports engine and data)
+      convert.py        exact weight porting between the engine, PyTorch and Keras
+      torch_models.py / transformer.py / keras_models.py
+                        every model, at module level
+      training.py       one training loop per framework, the warm-up/cosine schedule
+      init.py           the forget-gate bias
+      distributed.py    one model trained with DistributedDataParallel
+
+    experiments/      one module per experiment (config, run, cached results; python -m ...)
+      results.py        the one home of the results files in resources/
+      reproduction / gradient_flow / adding_numpy / delayed_recall / tbptt_echo /
+      regularisation / melody / recall / mlm / scaling / bench / timing
+
+    figures/          plots and diagrams, drawn from result rows
+      style.py / plots.py / diagrams.py
 """
 
 from lstm_tutorial.repro import seed_everything
 
 __all__ = ["seed_everything"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,4 +1,4 @@
-"""Input validation shared by the NumPy modules.
+"""Input validation shared by every layer of the package (engine, data, frameworks, experiments).
 
 Every check raises ``TypeError`` (wrong kind of object) or ``ValueError`` (right kind, wrong
 shape or value) with a message that names the argument, says what was expected and what
@@ -13,13 +13,36 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 __all__ = [
+    "as_generator",
+    "check_int",
     "check_array",
+    "check_ids",
+    "check_vocab_size",
     "check_finite",
     "check_params",
     "check_state",
     "float_dtype",
     "shape_str",
 ]
+
+
+def check_int(name: str, value, minimum: int | None = 1) -> int:
+    """``value`` as an ``int``, after checking that it is one (not a bool) and at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def as_generator(seed) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from ``seed``: a generator passes through, an int >= 0 seeds a
+    new one, and ``None`` draws fresh entropy (not reproducible: the book always passes a seed)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    return np.random.default_rng(check_int("seed", seed, 0))
 
 
 def shape_str(shape: Sequence[int | str | None]) -> str:
@@ -131,8 +154,9 @@ def check_params(
                 letter, mult = _parse_size(w)
                 if letter not in sizes:
                     if got % mult:
-                        raise ValueError(f"{label} has shape {arr.shape}: axis {axis} should be {w}, "
-                                         f"a multiple of {mult}, got {got}")
+                        raise ValueError(
+                            f"{label} has shape {arr.shape}: axis {axis} should be {w}, a multiple of {mult}, got {got}"
+                        )
                     sizes[letter] = got // mult
                 elif sizes[letter] * mult != got:
                     raise ValueError(
@@ -148,7 +172,7 @@ def check_params(
 def _parse_size(spec: str) -> tuple[str, int]:
     """``"4H"`` -> ``("H", 4)``; ``"D"`` -> ``("D", 1)``."""
     digits = spec.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    letter = spec[len(digits):]
+    letter = spec[len(digits) :]
     return letter, int(digits) if digits else 1
 
 
@@ -158,10 +182,33 @@ def check_state(name: str, state, *, n: int, batch: int, hidden: int, dtype) -> 
         state = (state,)
     if not isinstance(state, (tuple, list)) or len(state) != n:
         what = "an array h_0 of shape (B, H)" if n == 1 else "a pair (h_0, c_0) of (B, H) arrays"
-        got = f"{type(state).__name__} of length {len(state)}" if isinstance(state, (tuple, list)) else type(state).__name__
+        got = (
+            f"{type(state).__name__} of length {len(state)}"
+            if isinstance(state, (tuple, list))
+            else type(state).__name__
+        )
         raise TypeError(f"{name} must be {what}, got {got}")
     names = ("h_0", "c_0")
     return tuple(
         check_array(f"{name}[{k}] ({names[k]})", s, shape=(batch, hidden), labels=("B", "H"), dtype=dtype)
         for k, s in enumerate(state)
     )
+
+
+def check_ids(name: str, ids, V: int | None = None) -> np.ndarray:
+    """A 1-D integer array of token ids, each in ``0..V-1`` when ``V`` is given."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            f"{name} must be a 1-D integer array of character ids, got shape {ids.shape}, dtype {ids.dtype}"
+        )
+    if V is not None and ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"{name} must hold ids in 0..{V - 1}, got {ids.min()}..{ids.max()}")
+    return ids
+
+
+def check_vocab_size(V) -> int:
+    """A vocabulary size: a positive int."""
+    if isinstance(V, bool) or not isinstance(V, (int, np.integer)) or V < 1:
+        raise ValueError(f"V must be a positive integer vocabulary size, got {V!r}")
+    return int(V)

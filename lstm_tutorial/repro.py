@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["seed_everything", "limit_threads", "DEFAULT_SEED", "NOTEBOOK_ENV"]
+__all__ = ["seed_everything", "limit_threads", "limit_threads_tensorflow", "DEFAULT_SEED", "NOTEBOOK_ENV"]
 
 DEFAULT_SEED = 0
 
@@ -45,8 +45,8 @@ def seed_everything(seed: int = DEFAULT_SEED, *, frameworks: bool | None = None)
     np.random.seed(seed)
 
     if frameworks:
-        import torch  # noqa: F401
         import keras  # noqa: F401
+        import torch  # noqa: F401
     if frameworks is not False and "torch" in sys.modules:
         import torch
 
@@ -83,7 +83,7 @@ def limit_threads(n: int | None, *, blas: bool = True) -> Iterator[None]:
     one fixed order, so a result does not depend on how many cores a machine has. ``None``
     changes nothing; ``blas=False`` leaves NumPy's BLAS alone (for PyTorch-only work).
     TensorFlow's thread pools are fixed once it has run an op: see
-    :func:`lstm_tutorial.bench.limit_threads_tensorflow`.
+    :func:`limit_threads_tensorflow`.
     """
     if n is None:
         yield
@@ -105,3 +105,20 @@ def limit_threads(n: int | None, *, blas: bool = True) -> Iterator[None]:
     finally:
         if torch is not None:
             torch.set_num_threads(old_torch)
+
+
+def limit_threads_tensorflow(n: int) -> bool:
+    """Ask TensorFlow to use ``n`` threads per op and between ops; return whether it took effect.
+
+    TensorFlow fixes its thread pools when it runs its first operation, so call this right after
+    ``import tensorflow``; later calls change nothing and return ``False`` (unless the setting
+    already is ``n``).
+    """
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:
+        pass
+    return tf.config.threading.get_intra_op_parallelism_threads() == n

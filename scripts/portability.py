@@ -30,7 +30,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,14 +39,24 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = {
     "avx2": (
         "an AVX2 machine without AVX-512 (Intel Haswell to Alder Lake, AMD Zen 1 to 3)",
-        {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell",
-         "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+        {
+            "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+            "OPENBLAS_CORETYPE": "Haswell",
+            "ATEN_CPU_CAPABILITY": "avx2",
+            "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+            "ONEDNN_MAX_CPU_ISA": "AVX2",
+        },
         {"numpy": "X86_V3", "openblas": "haswell", "torch": "AVX2", "mkl": "AVX2", "onednn": "isa:Intel AVX2"},
     ),
     "sse4": (
         "an SSE4.2-era machine with no AVX at all (Intel Nehalem)",
-        {"NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Nehalem",
-         "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+        {
+            "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+            "OPENBLAS_CORETYPE": "Nehalem",
+            "ATEN_CPU_CAPABILITY": "default",
+            "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+            "ONEDNN_MAX_CPU_ISA": "SSE41",
+        },
         {"numpy": "X86_V2", "openblas": "nehalem", "torch": "DEFAULT", "mkl": "SSE4.2", "onednn": "isa:Intel SSE4.1"},
     ),
 }
@@ -69,8 +78,7 @@ print(json.dumps(out))
 
 # A matrix product goes through MKL, a convolution through oneDNN; each prints its ISA when verbose.
 _MKL_PROBE = "import torch; torch.ones(64, 64) @ torch.ones(64, 64)"
-_ONEDNN_PROBE = ("import torch, torch.nn.functional as F; "
-                 "F.conv2d(torch.ones(4, 16, 32, 32), torch.ones(32, 16, 3, 3))")
+_ONEDNN_PROBE = "import torch, torch.nn.functional as F; F.conv2d(torch.ones(4, 16, 32, 32), torch.ones(32, 16, 3, 3))"
 
 
 def environment(name: str) -> dict[str, str]:
@@ -84,13 +92,20 @@ def check(name: str) -> list[str]:
     """Probe a fresh interpreter under ``name``; return the problems found (empty if it took effect)."""
     _, _, want = CONFIGS[name]
     env = environment(name)
-    got = json.loads(subprocess.run([sys.executable, "-c", _PROBE], env=env, check=True,
-                                    capture_output=True, text=True).stdout)
-    mkl = subprocess.run([sys.executable, "-c", _MKL_PROBE], env={**env, "MKL_VERBOSE": "1"},
-                         check=True, capture_output=True, text=True).stdout
+    got = json.loads(
+        subprocess.run([sys.executable, "-c", _PROBE], env=env, check=True, capture_output=True, text=True).stdout
+    )
+    mkl = subprocess.run(
+        [sys.executable, "-c", _MKL_PROBE], env={**env, "MKL_VERBOSE": "1"}, check=True, capture_output=True, text=True
+    ).stdout
     banner = next((line for line in mkl.splitlines() if line.startswith("MKL_VERBOSE oneMKL")), "")
-    dnn = subprocess.run([sys.executable, "-c", _ONEDNN_PROBE], env={**env, "ONEDNN_VERBOSE": "1"},
-                         check=True, capture_output=True, text=True).stdout
+    dnn = subprocess.run(
+        [sys.executable, "-c", _ONEDNN_PROBE],
+        env={**env, "ONEDNN_VERBOSE": "1"},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     isa = next((line.split(",")[-1] for line in dnn.splitlines() if ",isa:" in line), "")
     problems = []
     if got["numpy"] != want["numpy"]:
@@ -104,8 +119,10 @@ def check(name: str) -> list[str]:
     if not isa.startswith(want["onednn"]):
         problems.append(f"oneDNN reports {isa or 'nothing'}, expected {want['onednn']}")
     print(f"[{name}] {CONFIGS[name][0]}")
-    print(f"[{name}]   NumPy SIMD: {got['numpy']}; OpenBLAS core: {got['openblas']}; PyTorch capability: {got['torch']}; "
-          f"MKL: {banner.split('architecture ')[-1].split(',')[0] if banner else '?'}; oneDNN: {isa or '?'}")
+    print(
+        f"[{name}]   NumPy SIMD: {got['numpy']}; OpenBLAS core: {got['openblas']}; PyTorch capability: {got['torch']}; "
+        f"MKL: {banner.split('architecture ')[-1].split(',')[0] if banner else '?'}; oneDNN: {isa or '?'}"
+    )
     return problems
 
 
@@ -160,8 +177,9 @@ def compare(name: str, paths: list[Path]) -> int:
             stored = json.loads(path.read_text(encoding="utf-8"))
             nb = nbformat.read(path, as_version=4)
             start = time.perf_counter()
-            NotebookClient(nb, timeout=600, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            NotebookClient(
+                nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            ).execute()
             elapsed = time.perf_counter() - start
             fresh = json.loads(nbformat.writes(nb))
             code_old = [c for c in stored["cells"] if c["cell_type"] == "code"]
@@ -173,14 +191,19 @@ def compare(name: str, paths: list[Path]) -> int:
                     changed.append(k)
                     na, nb_ = _NUMBER.findall(ta), _NUMBER.findall(tb)
                     pairs = [(x, y) for x, y in zip(na, nb_) if x != y]
-                    print(f"[{name}] {path.relative_to(ROOT)} Cell {k}: "
-                          + (", ".join(f"{x} -> {y}" for x, y in pairs[:12]) if pairs else "text differs"))
+                    print(
+                        f"[{name}] {path.relative_to(ROOT)} Cell {k}: "
+                        + (", ".join(f"{x} -> {y}" for x, y in pairs[:12]) if pairs else "text differs")
+                    )
                     for line_a, line_b in zip(ta.splitlines(), tb.splitlines()):
                         if line_a != line_b:
                             print(f"      stored: {line_a}\n      {name:>6}: {line_b}")
             moved += len(changed)
-            print(f"[{name}] {path.relative_to(ROOT)}: {len(changed)} of {len(code_old)} code cells moved "
-                  f"({elapsed:.0f} s)", flush=True)
+            print(
+                f"[{name}] {path.relative_to(ROOT)}: {len(changed)} of {len(code_old)} code cells moved "
+                f"({elapsed:.0f} s)",
+                flush=True,
+            )
     finally:
         os.environ.clear()
         os.environ.update(old_env)
@@ -206,7 +229,8 @@ def main(argv: list[str]) -> int:
     if args.command == "test":
         return test(args.configs, rest)
     paths = [p.resolve() for p in args.notebooks] or sorted(
-        p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
     return compare(args.config, paths)
 
 

@@ -1,0 +1,88 @@
+"""The measurement helpers on tiny sizes: exact byte counts follow their formulas; timings run."""
+
+import torch
+
+from lstm_tutorial import seed_everything
+from lstm_tutorial.experiments.scaling import (
+    crossing_point,
+    lstm_vs_transformer_scaling,
+    peak_memory,
+    saved_activation_bytes,
+    streaming_cost,
+    time_training_step,
+    token_step_flops,
+    training_step_flops,
+)
+from lstm_tutorial.frameworks.transformer import CausalTransformerLM, comparable_models
+
+B, E, HEADS = 2, 16, 4
+
+
+def _saved(model, T, backend=None):
+    g = torch.Generator().manual_seed(T)
+    batch = (torch.randn(B, T, E, generator=g), torch.randn(B, T, 1, generator=g))
+    return peak_memory(model, batch, backend=backend)["saved_bytes"]
+
+
+def test_saved_bytes_of_a_single_product_are_exact():
+    w = torch.randn(3, 4, requires_grad=True)
+    x = torch.randn(5, 3, requires_grad=True)
+    n, y = saved_activation_bytes(lambda: x @ w)
+    assert n == (5 * 3 + 3 * 4) * 4  # mm saves both operands
+    # excluding a parameter leaves only the other operand's bytes
+    param = torch.nn.Parameter(w.detach().clone())
+    n, y = saved_activation_bytes(lambda: x @ param, exclude=torch.nn.ParameterList([param]))
+    assert n == 5 * 3 * 4 and y.shape == (5, 4)
+
+
+def test_lstm_memory_is_exactly_linear_and_attention_exactly_quadratic():
+    seed_everything(0)
+    lstm, tr, _ = comparable_models(input_size=E, d_model=E, n_heads=HEADS)
+    Ts = (8, 16, 24, 32)
+    lstm_b = [_saved(lstm, T) for T in Ts]
+    fused_b = [_saved(tr, T) for T in Ts]
+    math_b = [_saved(tr, T, "math") for T in Ts]
+    first = lambda v: [b - a for a, b in zip(v, v[1:])]  # noqa: E731
+    # a + b T, up to the LSTM kernel's (oneDNN) workspace, whose size is not exactly linear in T
+    assert all(b > a for a, b in zip(lstm_b, lstm_b[1:])), lstm_b
+    big = [_saved(lstm, T) for T in (128, 256, 512)]
+    ratio = (big[2] - big[1]) / (big[1] - big[0])  # doubling T doubles the growth: linear
+    assert 1.9 < ratio < 2.1, big
+    assert len(set(first(fused_b))) == 1, fused_b  # the fused kernel saves O(T)
+    second = first(first(math_b))
+    assert len(set(second)) == 1 and second[0] > 0, math_b  # a + b T + c T^2, exactly
+    c = second[0] / (2 * 8**2)  # second difference of c T^2 with step 8
+    per_matrix = B * HEADS * 4  # bytes per T^2 of one float32 (B, h, T, T) tensor
+    assert c % per_matrix == 0 and c >= per_matrix
+
+
+def test_flop_formulas():
+    assert training_step_flops("lstm", 2, 10, 8) == 3 * 2 * 2 * 10 * 16 * 32
+    dense = training_step_flops("transformer", 1, 1, 8) - 3 * 4 * 8
+    assert dense == training_step_flops("lstm", 1, 1, 8)  # equal size: equal FLOPs per token outside attention
+    assert token_step_flops("lstm", 10, 8) == token_step_flops("lstm", 1000, 8)
+    assert token_step_flops("transformer", 11, 8) - token_step_flops("transformer", 10, 8) == 2 * 4 * 8
+
+
+def test_timing_helpers_run_and_crossing_point():
+    seed_everything(0)
+    lstm, _, _ = comparable_models(input_size=E, d_model=E)
+    r = time_training_step(lstm, (torch.randn(2, 5, E), torch.randn(2, 5, 1)), repeats=2)
+    assert r["seconds"] > 0 and r["best_seconds"] <= r["seconds"]
+    rows = lstm_vs_transformer_scaling([4, 8], batch_size=2, d_model=E, repeats=1, warmup=0)
+    assert {r["model"] for r in rows} == {"lstm", "transformer", "transformer (math)"} and len(rows) == 6
+    fake = [
+        {"model": m, "T": T, "seconds": s}
+        for m, T, s in [("lstm", 10, 2.0), ("transformer", 10, 1.0), ("lstm", 100, 2.0), ("transformer", 100, 4.0)]
+    ]
+    assert 10 < crossing_point(fake) < 100
+    assert crossing_point(fake, a="transformer", b="lstm") is None
+
+
+def test_streaming_state_sizes_follow_the_formulas():
+    rows = streaming_cost([4, 32], vocab_size=11, d_model=E, n_heads=HEADS, n_layers=2, tokens=2, warmup=1)
+    lstm = [r for r in rows if r["model"] == "lstm"]
+    tr = [r for r in rows if r["model"] == "transformer"]
+    assert all(r["state_bytes"] == 2 * 2 * 1 * E * 4 for r in lstm)  # (h, c), L layers, constant
+    assert [r["state_bytes"] for r in tr] == [CausalTransformerLM.cache_bytes(2, 1, t + 1, E) for t in (4, 32)]
+    assert all(r["seconds_per_token"] > 0 for r in rows)
