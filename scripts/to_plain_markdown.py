@@ -522,6 +522,7 @@ def rewrite(root: Path = ROOT) -> list[Doc]:
         d.texts = [convert_roles(book, d, t) for t in d.texts]
     for d in docs:
         add_figure_anchors(book, d)
+        collapse_hidden_inputs(d)
         d.texts = [refresh(book, d, t) for t in d.texts]
     return docs
 
