@@ -6,11 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MATHJAX_STAMP := _vendor/mathjax-static/mathjax/.version-3.2.2
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
 .PHONY: book test test-unit test-notebooks test-site test-portable notebooks clean setup
 
-setup: $(STAMP) $(MATHJAX_STAMP)
+setup: $(STAMP) $(MATHJAX_STAMP) $(LAB_SETTINGS)
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON) (first run takes a few minutes)"
@@ -19,6 +20,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# JupyterLab defaults for the book (jupyterlab-settings/README.md): no news prompt, no update check.
+$(LAB_SETTINGS): jupyterlab-settings/overrides.json $(STAMP)
+	mkdir -p $(@D)
+	cp $< $@
 
 # MathJax 3.2.2 is served by the site itself so math renders offline (see _ext/offline_site.py).
 $(MATHJAX_STAMP):
