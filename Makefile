@@ -9,7 +9,7 @@ MATHJAX_STAMP := _vendor/mathjax-static/mathjax/.version-3.2.2
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: book test test-unit test-notebooks test-site test-portable notebooks clean setup
+.PHONY: book test test-unit test-notebooks test-site test-jupyterlab test-portable notebooks clean setup
 
 setup: $(STAMP) $(MATHJAX_STAMP) $(LAB_SETTINGS)
 
@@ -35,18 +35,22 @@ book: setup
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html in a browser"
 
 # The whole suite in one pytest run: unit tests, every notebook under nbval (strict),
-# a strict site build, and headless Chromium on the built site.
+# a strict site build, headless Chromium on the built site and on chapters run in JupyterLab.
 test: setup
 	$(PYTEST)
 
 test-unit: setup
-	$(PYTEST) tests --ignore=tests/test_site.py
+	$(PYTEST) tests --ignore=tests/test_site.py --ignore=tests/test_jupyterlab.py
 
 test-notebooks: setup
 	$(PYTEST) book
 
 test-site: setup
 	$(PYTEST) tests/test_site.py
+
+# One chapter of each part opened and run in JupyterLab, in headless Chromium.
+test-jupyterlab: setup
+	$(PYTEST) tests/test_jupyterlab.py
 
 # The notebooks as other CPUs would run them: nbval again with older numeric kernels forced
 # (AVX2, then SSE4.2), each checked to take effect first. See CONTRIBUTING.md.

@@ -3,8 +3,8 @@
 JupyterLab is started from this environment (``python -m jupyterlab``, with the settings that
 ``make setup`` installs) on a free localhost port with a token and no browser, over a temporary
 copy of ``book/`` (JupyterLab writes checkpoints and autosaves; the committed notebooks must not
-change), with temporary config, runtime, settings and workspace folders, so that neither a
-reader's own settings nor an earlier run take part. Headless Chromium (Debian's package, driven by
+change), with temporary config, data, runtime, settings and workspace folders, so that neither a
+reader's own settings and kernels nor an earlier run take part. Headless Chromium (Debian's package, driven by
 Playwright as in ``test_site.py``) opens one short chapter of each part, runs all its cells, and
 checks what the reader sees: every code cell ran without an error output, figures are shown, no
 MyST markup is left as raw text, solutions are collapsed, equations are typeset and the links to
@@ -120,6 +120,7 @@ def lab(tmp_path_factory):
     env.update(NOTEBOOK_ENV)
     env.update(
         JUPYTER_CONFIG_DIR=str(work / "config"),
+        JUPYTER_DATA_DIR=str(work / "data"),  # no kernelspec of the user's may stand in for .venv's
         JUPYTER_RUNTIME_DIR=str(work / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
