@@ -511,9 +511,9 @@ def collapse_hidden_inputs(doc: Doc) -> None:
             meta.setdefault("jupyter", {})["source_hidden"] = True
 
 
-def rewrite(root: Path = ROOT) -> list[Doc]:
+def rewrite() -> list[Doc]:
     """Rewrite every page of the book in memory; return the pages."""
-    docs = load_docs(root)
+    docs = load_docs()
     book = Book(docs, Citations())
     for d in docs:
         d.texts = [convert_directives(d, t) for t in d.texts]
