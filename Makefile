@@ -6,11 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MATHJAX_STAMP := _vendor/mathjax-static/mathjax/.version-3.2.2
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: book test test-fast test-unit test-notebooks test-site test-portable lint lock notebooks results clean setup
+.PHONY: book test test-fast test-unit test-notebooks test-site test-jupyterlab test-portable lint lock notebooks results clean setup
 
-setup: $(STAMP) $(MATHJAX_STAMP)
+setup: $(STAMP) $(MATHJAX_STAMP) $(LAB_SETTINGS)
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON) (first run takes a few minutes)"
@@ -26,6 +27,10 @@ $(STAMP): requirements.txt pyproject.toml
 # or delete its line here, then run this and commit both files.
 lock: setup
 	$(PY) scripts/lock.py
+# JupyterLab defaults for the book (jupyterlab-settings/README.md): no news prompt, no update check.
+$(LAB_SETTINGS): jupyterlab-settings/overrides.json $(STAMP)
+	mkdir -p $(@D)
+	cp $< $@
 
 # MathJax 3.2.2 is served by the site itself so math renders offline (see _ext/offline_site.py).
 $(MATHJAX_STAMP):
@@ -36,13 +41,13 @@ book: setup
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html in a browser"
 
 # The whole suite in one pytest run: unit tests, every notebook under nbval (strict),
-# a strict site build, and headless Chromium on the built site.
+# a strict site build, headless Chromium on the built site and on chapters run in JupyterLab.
 test: setup lint
 	$(PYTEST)
 
 # The unit tests without the ones that retrain a cached experiment (marked slow): a quick loop.
 test-fast: setup
-	$(PYTEST) tests --ignore=tests/book/test_site.py -m "not slow"
+	$(PYTEST) tests --ignore=tests/book/test_site.py --ignore=tests/book/test_jupyterlab.py -m "not slow"
 
 # ruff, configured in pyproject.toml and pinned in the lock.
 lint: setup
@@ -50,13 +55,17 @@ lint: setup
 	$(VENV)/bin/ruff format --check lstm_tutorial tests scripts conftest.py _ext
 
 test-unit: setup
-	$(PYTEST) tests --ignore=tests/book/test_site.py
+	$(PYTEST) tests --ignore=tests/book/test_site.py --ignore=tests/book/test_jupyterlab.py
 
 test-notebooks: setup
 	$(PYTEST) book
 
 test-site: setup
 	$(PYTEST) tests/book/test_site.py
+
+# One chapter of each part opened and run in JupyterLab, in headless Chromium.
+test-jupyterlab: setup
+	$(PYTEST) tests/book/test_jupyterlab.py
 
 # The notebooks as other CPUs would run them: nbval again with older numeric kernels forced
 # (AVX2, then SSE4.2), each checked to take effect first. See CONTRIBUTING.md.

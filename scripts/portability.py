@@ -15,6 +15,7 @@ pytest configuration sets these variables, so a reader's run uses their own CPU'
 
     python scripts/portability.py check avx2             # show that a configuration takes effect
     python scripts/portability.py test avx2 sse4          # nbval on every notebook, per configuration
+    python scripts/portability.py test avx2 sse4 book/part2/bptt.ipynb   # ... on these only
     python scripts/portability.py compare sse4 book/part2/bptt.ipynb
                                                           # execute under sse4; list cells whose
                                                           # outputs move, numbers side by side
@@ -136,7 +137,9 @@ def test(names: list[str], pytest_args: list[str]) -> int:
             failed.append(name)
             continue
         start = time.perf_counter()
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "book", *pytest_args]
+        # notebooks or folders named after the configurations replace the default, every notebook
+        targets = [] if any(a.endswith(".ipynb") or Path(a).is_dir() for a in pytest_args) else ["book"]
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *targets, *pytest_args]
         rc = subprocess.run(cmd, cwd=ROOT, env=environment(name)).returncode
         print(f"[{name}] nbval {'passed' if rc == 0 else 'FAILED'} in {time.perf_counter() - start:.0f} s", flush=True)
         if rc:
