@@ -349,7 +349,7 @@ def main(argv=None) -> int:
     """Train the three models of ``bert`` (and BERT with learned positions) once; store the record
     and the weights in ``resources/`` (about 10 minutes on 2 cores)."""
     resources_dir = Path(__file__).resolve().parent.parent / "resources"
-    ap = argparse.ArgumentParser(description="Pretrain the masked-language models of Part IV and store them.")
+    ap = argparse.ArgumentParser(description="Pretrain the masked-language models of Part V and store them.")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--steps", type=int, default=None, help="smoke test: fewer steps (needs --out)")
     ap.add_argument("--out", type=Path, default=resources_dir, help="output folder")

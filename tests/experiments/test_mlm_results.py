@@ -1,6 +1,6 @@
 """The cached masked-LM runs (``resources/mlm_results.json`` and ``mlm_weights.npz``).
 
-Written by ``python -m lstm_tutorial.experiments.mlm``; ``book/part4/bert.ipynb`` loads them. The fast test
+Written by ``python -m lstm_tutorial.experiments.mlm``; ``book/part5/bert.ipynb`` loads them. The fast test
 checks that the stored weights give the stored held-out accuracies; the slow one retrains the
 first steps of every run and compares the losses with the stored ones.
 """
