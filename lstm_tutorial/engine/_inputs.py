@@ -10,7 +10,7 @@ import numpy as np
 
 from lstm_tutorial._checks import check_array, check_params, check_state, float_dtype
 
-__all__ = ["check_forward_inputs", "check_backward_inputs"]
+__all__ = ["check_forward_inputs", "check_backward_inputs", "check_step"]
 
 
 def check_forward_inputs(x, params, state, shapes, n_state):
@@ -48,3 +48,24 @@ def check_backward_inputs(d_outputs, d_state, cache_shape, n_state, dtype):
         return d_outputs, tuple(np.zeros((B, H), dtype) for _ in range(n_state))
     d_state = check_state("d_state", d_state, n=n_state, batch=B, hidden=H, dtype=dtype)
     return d_outputs, tuple(s.copy() for s in d_state)
+
+
+def check_step(x_t, states, params, shapes):
+    """Check the shapes of one step's arguments, so that nothing broadcasts silently.
+
+    Args:
+        x_t: ``(B, D)`` input of the step.
+        states: ``{"h_prev": (B, H), ...}``, the previous state arrays by argument name.
+        params: dict of arrays with the shapes in ``shapes``.
+        shapes: one of the ``*_PARAM_SHAPES`` of :mod:`lstm_tutorial.engine.params`.
+
+    Returns:
+        ``(x_t, states, params)`` as arrays, unchanged in dtype. Raises ``ValueError`` naming the
+        argument whose shape does not fit.
+    """
+    params, sizes = check_params("params", params, shapes)
+    D, H = sizes["D"], sizes["H"]
+    x_t = check_array("x_t", x_t, shape=(None, D), labels=("B", "D"), finite=False)
+    B = x_t.shape[0]
+    states = {name: check_array(name, s, shape=(B, H), labels=("B", "H"), finite=False) for name, s in states.items()}
+    return x_t, states, params

@@ -25,10 +25,21 @@ Two gradients enter a backward pass:
 The gradient that flows *between* steps, ``dh_{t-1}`` (and ``dc_{t-1}`` for the LSTM), is
 computed inside the loop and returned for ``t = 0`` as the gradient of the initial state.
 
-Inside, the loops run time-major, ``(T, B, ...)``, so that each step reads contiguous memory.
-The input projection ``x_t W + b`` for all steps is one matrix product before the loop, and the
-weight gradients are single matrix products after the backward loop; a step does one matrix
-product with ``U`` and element-wise work on preallocated arrays.
+What makes this engine faster, in NumPy alone:
+
+- The loops run time-major, ``(T, B, ...)``, so that each step reads contiguous memory.
+- Work that does not depend on the recurrence is done for many steps at once: the input
+  projection ``x_t W + b`` before the loop, and the weight gradients as single products after
+  the backward loop.
+- A step is a handful of NumPy calls on preallocated arrays (``out=``).
+
+The LSTM, the cell the book times against PyTorch, goes further, because at small sizes the cost
+of a NumPy call, not the arithmetic, dominates: every per-step view is made once by iterating over
+the time axis; a step's pre-activation is one ``np.dot`` (less overhead per call than
+``np.matmul``), ``[h_{t-1} | x_t | 1] [U; W; b]``; one ``tanh`` over all four gate blocks gives σ
+for three of them, σ(a) = 0.5 tanh(0.5 a) + 0.5, with the inner 0.5 folded into the weights; and
+the backward pass computes the gates' derivatives for a chunk of steps at a time, so that its loop
+does only the work that depends on the gradient flowing back.
 """
 
 from __future__ import annotations
@@ -158,10 +169,10 @@ class LSTMCache(NamedTuple):
 def _gate_constants(H, dtype):
     """Per-column constants that let one tanh compute σ for i, f, o and tanh for g.
 
-    σ(a) = 0.5 tanh(0.5 a) + 0.5, so with ``scale`` folded into the weights, the gate
-    block is ``scale * tanh(scale * z) + shift`` (the scale is 0.5 for σ columns, 1 for tanh).
-    The derivative of each gate with respect to
-    its pre-activation is ``gamma + y (alpha - y)``: ``y (1 - y)`` for σ and ``1 - y^2`` for tanh.
+    σ(a) = 0.5 tanh(0.5 a) + 0.5, so with ``scale`` folded into the weights, the gate block is
+    ``scale * tanh(scale * a) + shift`` (the scale is 0.5 for σ columns, 1 for tanh). The
+    derivative of each gate with respect to its pre-activation is ``gamma + y (alpha - y)``:
+    ``y (1 - y)`` for σ and ``1 - y^2`` for tanh.
     """
     sig = np.ones(4 * H, dtype)
     sig[2 * H : 3 * H] = 0
@@ -172,22 +183,28 @@ def _gate_constants(H, dtype):
     return scale, shift, alpha, gamma
 
 
+def _gate_blocks(a, H):
+    """The four ``(T, B, H)`` views i, f, g, o of a ``(T, B, 4H)`` array."""
+    return [a[:, :, k * H : (k + 1) * H] for k in range(4)]
+
+
 def lstm_forward(x, params, state=None):
     """Run an LSTM over a batch of sequences.
 
-    With the four gate blocks of ``z_t`` in the order i, f, g, o:
+    With the four gate blocks of the pre-activation ``a_t`` in the order i, f, g, o:
 
     .. math::
 
-        z_t &= x_t W + h_{t-1} U + b \\\\
-        i_t &= \\sigma(z_t^{(i)}), \\quad f_t = \\sigma(z_t^{(f)}), \\quad
-        g_t = \\tanh(z_t^{(g)}), \\quad o_t = \\sigma(z_t^{(o)}) \\\\
+        a_t &= x_t W + h_{t-1} U + b \\\\
+        i_t &= \\sigma(a_t^{(i)}), \\quad f_t = \\sigma(a_t^{(f)}), \\quad
+        g_t = \\tanh(a_t^{(g)}), \\quad o_t = \\sigma(a_t^{(o)}) \\\\
         c_t &= f_t \\odot c_{t-1} + i_t \\odot g_t \\\\
         h_t &= o_t \\odot \\tanh(c_t)
 
     where σ is the logistic function and ⊙ the element-wise product. This is Keras's layout,
     and PyTorch's gate order: ``W = weight_ih_l0.T``, ``U = weight_hh_l0.T``,
-    ``b = bias_ih_l0 + bias_hh_l0``.
+    ``b = bias_ih_l0 + bias_hh_l0``. :func:`lstm_tutorial.engine.reference.lstm_forward` computes the
+    same numbers one readable step at a time; this function is its optimisation.
 
     Args:
         x: ``(B, T, D)`` input sequences.
@@ -200,33 +217,39 @@ def lstm_forward(x, params, state=None):
         :class:`LSTMCache`. Computation is in float64 if ``x`` or any parameter is float64,
         else float32.
     """
-    x, p, (h0, c0), B, T, D, H, dtype = check_forward_inputs(x, params, state, LSTM_PARAM_SHAPES, 2)
+    x, p, (h_0, c_0), B, T, D, H, dtype = check_forward_inputs(x, params, state, LSTM_PARAM_SHAPES, 2)
+    mul, add, tanh, dot = np.multiply, np.add, np.tanh, np.dot  # local names are found faster
     scale, shift, _, _ = _gate_constants(H, dtype)
-    Ws, Us, bs = p["W"] * scale, p["U"] * scale, p["b"] * scale
-    xs = _time_major(x)
-    gates = np.empty((T, B, 4 * H), dtype)
-    hs = np.empty((T + 1, B, H), dtype)
+    # Full (B, 4H) copies: an operation between contiguous arrays of one shape is NumPy's fastest path.
+    scale_B, shift_B = (np.broadcast_to(v, (B, 4 * H)).copy() for v in (scale, shift))
+    # One product per step gives the whole pre-activation: [h_{t-1} | x_t | 1] [U; W; b] = a_t.
+    K = H + D + 1
+    UWb = np.concatenate([p["U"], p["W"], p["b"][None]]) * scale  # (K, 4H)
+    hx = np.empty((T + 1, B, K), dtype)  # row block t: [h_t | x_{t+1} | 1]
+    hx[0, :, :H] = h_0
+    hx[:T, :, H : H + D] = x.transpose(1, 0, 2)
+    hx[:, :, H + D] = 1
+    hx[T, :, H:] = 0
+    hs, xs = hx[:, :, :H], hx[:T, :, H : H + D]  # (T + 1, B, H) and (T, B, D) views
+    gates = np.empty((T, B, 4 * H), dtype)  # a_t, activated in place into [i_t | f_t | g_t | o_t]
     cs = np.empty((T + 1, B, H), dtype)
     tanh_c = np.empty((T, B, H), dtype)
-    hs[0], cs[0] = h0, c0
-    np.matmul(xs.reshape(T * B, D), Ws, out=gates.reshape(T * B, 4 * H))
-    gates += bs
-    tmp = np.empty((B, 4 * H), dtype)
-    ig = np.empty((B, H), dtype)
-    for t in range(T):
-        z = gates[t]  # (B, 4H), becomes [i_t | f_t | g_t | o_t] in place
-        np.matmul(hs[t], Us, out=tmp)
-        z += tmp
-        np.tanh(z, out=z)
-        z *= scale
-        z += shift
-        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-        c = cs[t + 1]
-        np.multiply(f, cs[t], out=c)
-        np.multiply(i, g, out=ig)
-        c += ig
-        np.tanh(c, out=tanh_c[t])
-        np.multiply(o, tanh_c[t], out=hs[t + 1])
+    cs[0] = c_0
+    fc, ig = np.empty((B, H), dtype), np.empty((B, H), dtype)
+    c_prev = cs[0]
+    # Every view a step needs is made once here, by iterating over the time axis.
+    steps = zip(gates, hx[:-1], hs[1:], cs[1:], tanh_c, *_gate_blocks(gates, H))
+    for a, hx_prev, h, c, tc, i, f, g, o in steps:
+        dot(hx_prev, UWb, out=a)  # a_t, gates-preact; np.dot has less overhead per call than np.matmul
+        tanh(a, a)  # gates-gates; i, f, o: σ(a) = 0.5 tanh(0.5 a) + 0.5, the inner 0.5 folded into UWb
+        mul(a, scale_B, a)
+        add(a, shift_B, a)
+        mul(f, c_prev, fc)
+        mul(i, g, ig)
+        add(fc, ig, c)  # gates-cell
+        tanh(c, tc)
+        mul(o, tc, h)  # gates-hidden, written into the next step's row of hx
+        c_prev = c
     cache = LSTMCache(xs, gates, hs, cs, tanh_c, p["W"], p["U"])
     return _batch_first(hs[1:]), (hs[T].copy(), cs[T].copy()), cache
 
@@ -244,48 +267,58 @@ def lstm_backward(d_outputs, cache: LSTMCache, d_state=None):
     Returns:
         ``(dx, grads, (dh_0, dc_0))``: ``dx`` ``(B, T, D)``; ``grads`` ``{"W": (D, 4H),
         "U": (H, 4H), "b": (4H,)}``; ``dh_0`` and ``dc_0`` ``(B, H)``.
+
+    The same computation as :func:`lstm_tutorial.engine.reference.lstm_step_backward` in a loop, with
+    every factor that does not depend on the gradients flowing back (the gates' derivatives,
+    ``o_t (1 - tanh^2 c_t)``) computed for a chunk of steps at once before the chunk's loop.
     """
-    xs, gates, hs, cs, tanh_c, W, U = cache
+    xs, gates, hs, cs, tanh_c, W = cache.x, cache.gates, cache.h, cache.c, cache.tanh_c, cache.W
     T, B, D = xs.shape
     H = hs.shape[2]
     dtype = hs.dtype
-    dout, (dh, dc) = check_backward_inputs(d_outputs, d_state, (B, T, H), 2, dtype)
-    dout = dout.transpose(1, 0, 2)
+    mul, add, sub, dot = np.multiply, np.add, np.subtract, np.dot
+    d_out, (dh, dc) = check_backward_inputs(d_outputs, d_state, (B, T, H), 2, dtype)
+    d_out = _time_major(d_out)
     _, _, alpha, gamma = _gate_constants(H, dtype)
-    dz_all = np.empty((T, B, 4 * H), dtype)  # gradient at the pre-activations z_t
-    UT = np.ascontiguousarray(U.T)  # (4H, H)
+    da_all = np.empty((T, B, 4 * H), dtype)  # gradient at the pre-activations a_t
+    UT = np.ascontiguousarray(cache.U.T)  # (4H, H)
+    # Steps per chunk: the chunk's factors, about 8 (B, H) blocks a step, stay in the CPU's cache.
+    n_chunk = max(1, min(T, (256 * 1024) // (8 * B * H * dtype.itemsize)))
+    slope_buf = np.empty((n_chunk, B, 4 * H), dtype)  # d gate / d a: y (1 - y) for σ, 1 - y^2 for tanh
+    o_dtanh_buf = np.empty((n_chunk, B, H), dtype)  # o_t (1 - tanh^2 c_t)
+    by_dc_buf = np.empty((n_chunk, B, 3, H), dtype)  # [g_t | c_{t-1} | i_t]: dc_t times these gives di, df, dg
+    dgates = np.empty((B, 4 * H), dtype)  # one step's [di | df | dg | do]
+    di_df_dg, do = dgates[:, : 3 * H].reshape(B, 3, H), dgates[:, 3 * H :]
     tmp = np.empty((B, H), dtype)
-    fac = np.empty((B, 4 * H), dtype)
-    for t in range(T - 1, -1, -1):
-        dh += dout[t]
-        y, dz, tc = gates[t], dz_all[t], tanh_c[t]
-        i, f, g, o = y[:, :H], y[:, H : 2 * H], y[:, 2 * H : 3 * H], y[:, 3 * H :]
-        di, df, dg, do = dz[:, :H], dz[:, H : 2 * H], dz[:, 2 * H : 3 * H], dz[:, 3 * H :]
-        # h_t = o_t tanh(c_t): dc_t += dh_t o_t (1 - tanh^2(c_t))
-        np.multiply(dh, tc, out=do)
-        np.multiply(tc, tc, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        tmp *= o
-        tmp *= dh
-        dc += tmp
-        # c_t = f_t c_{t-1} + i_t g_t
-        np.multiply(dc, g, out=di)
-        np.multiply(dc, i, out=dg)
-        np.multiply(dc, cs[t], out=df)
-        dc *= f
-        # through the nonlinearities: y(1 - y) for σ, 1 - y^2 for tanh
-        np.subtract(alpha, y, out=fac)
-        fac *= y
-        fac += gamma
-        dz *= fac
-        np.matmul(dz, UT, out=dh)
-    dz2 = dz_all.reshape(T * B, 4 * H)
-    grads = {
-        "W": xs.reshape(T * B, D).T @ dz2,
-        "U": hs[:-1].reshape(T * B, H).T @ dz2,
-        "b": dz2.sum(axis=0),
-    }
-    dx = _batch_first((dz2 @ W.T).reshape(T, B, D))
+    dc_b = dc[:, None, :]  # (B, 1, H), broadcast over the three blocks
+    i, f, g, o = _gate_blocks(gates, H)
+    for end in range(T, 0, -n_chunk):
+        s = slice(max(0, end - n_chunk), end)
+        n = s.stop - s.start
+        slope, o_dtanh, by_dc = slope_buf[:n], o_dtanh_buf[:n], by_dc_buf[:n]
+        sub(alpha, gates[s], slope)
+        mul(slope, gates[s], slope)
+        add(slope, gamma, slope)
+        mul(tanh_c[s], tanh_c[s], o_dtanh)
+        sub(1, o_dtanh, o_dtanh)
+        mul(o_dtanh, o[s], o_dtanh)
+        by_dc[:, :, 0], by_dc[:, :, 1], by_dc[:, :, 2] = g[s], cs[s], i[s]
+        steps = zip(d_out[s], tanh_c[s], o_dtanh, by_dc, f[s], slope, da_all[s])
+        for d_out_t, tc, o_dtanh_t, by_dc_t, f_t, slope_t, da in reversed(list(steps)):
+            add(dh, d_out_t, dh)  # bptt-dh: the loss's own part plus what step t + 1 passed back
+            mul(dh, tc, do)  # bptt-dgates: do = dh tanh(c_t)
+            mul(dh, o_dtanh_t, tmp)
+            add(dc, tmp, dc)  # bptt-dc: dc held dc_{t+1} f_{t+1}
+            mul(dc_b, by_dc_t, di_df_dg)  # bptt-dgates: di = dc g_t, df = dc c_{t-1}, dg = dc i_t
+            mul(dc, f_t, dc)  # bptt-dc: dc_t f_t, for step t - 1
+            mul(dgates, slope_t, da)  # bptt-dpreact
+            dot(da, UT, dh)  # bptt-dh: da_t U^T, for step t - 1
+    da2 = da_all.reshape(T * B, 4 * H)
+    h_prev_x = np.empty((T, B, H + D), dtype)  # [h_{t-1} | x_t]: one product gives dU and dW
+    h_prev_x[:, :, :H], h_prev_x[:, :, H:] = hs[:-1], xs
+    dUW = h_prev_x.reshape(T * B, H + D).T @ da2  # bptt-weights
+    grads = {"W": dUW[H:], "U": dUW[:H], "b": np.ones(T * B, dtype) @ da2}
+    dx = _batch_first((da2 @ W.T).reshape(T, B, D))  # bptt-dx
     return dx, grads, (dh, dc)
 
 
