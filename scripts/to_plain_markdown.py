@@ -528,8 +528,17 @@ def rewrite() -> list[Doc]:
     return docs
 
 
+# A fenced code block that is not a directive: ```python ... ``` (its text is code, not markup).
+CODE_BLOCK = re.compile(r"^(?P<fence>`{3,}|~{3,})(?!\s*\{)[^\n]*\n.*?^(?P=fence)[ \t]*$", re.M | re.S)
+
+
 def leftover_myst(text: str) -> list[str]:
-    """MyST roles and directives in ``text`` that JupyterLab would show as raw text."""
+    """MyST roles and directives in ``text`` that JupyterLab would show as raw text.
+
+    Fenced code blocks are code, shown as written (a literalinclude copy may hold ``h_{t-1}``
+    in a docstring), so only the text outside them is searched.
+    """
+    text = CODE_BLOCK.sub("", text)
     found = [m.group(0) for m in MYST_ROLE.finditer(text)]
     found += [m.group(0).strip() for m in MYST_DIRECTIVE.finditer(text)]
     return found

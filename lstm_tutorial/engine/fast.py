@@ -129,7 +129,7 @@ def rnn_backward(d_outputs, cache: RNNCache, d_state=None):
         ``(dx, grads, dh_0)``: ``dx`` ``(B, T, D)``, ``grads`` with the keys and shapes of
         ``params``, and ``dh_0`` ``(B, H)``.
     """
-    xs, hs, W, U = cache
+    xs, hs, W, U = cache.x, cache.h, cache.W, cache.U
     T, B, D = xs.shape
     H = hs.shape[2]
     dtype = hs.dtype
@@ -409,7 +409,7 @@ def gru_backward(d_outputs, cache: GRUCache, d_state=None):
         ``(dx, grads, dh_0)``: ``dx`` ``(B, T, D)``; ``grads`` ``{"W": (D, 3H), "U": (H, 3H),
         "b": (3H,), "b_U": (3H,)}``; ``dh_0`` ``(B, H)``.
     """
-    xs, gates, u_n, hs, W, U = cache
+    xs, gates, u_n, hs, W, U = cache.x, cache.gates, cache.u_n, cache.h, cache.W, cache.U
     T, B, D = xs.shape
     H = hs.shape[2]
     dtype = hs.dtype

@@ -171,16 +171,16 @@ def lstm_step_backward(dh, dc, cache: LSTMStepCache):
         ``{"W": (D, 4H), "U": (H, 4H), "b": (4H,)}``.
     """
     dh, dc = _check_grad("dh", dh, cache.h_prev), _check_grad("dc", dc, cache.c_prev)
-    x_t, h_prev, c_prev, i, f, g, o, tanh_c, W, U = cache
+    i, f, g, o, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.tanh_c
     dc = dc + dh * o * (1.0 - tanh_c**2)  # (B, H), bptt-dc
-    do, di, dg, df = dh * tanh_c, dc * g, dc * i, dc * c_prev  # bptt-dgates
+    do, di, dg, df = dh * tanh_c, dc * g, dc * i, dc * cache.c_prev  # bptt-dgates
     da = np.concatenate(  # (B, 4H), bptt-dpreact: σ' = σ(1 - σ), tanh' = 1 - tanh^2
         [di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g**2), do * o * (1.0 - o)], axis=1
     )
-    dx_t = da @ W.T  # (B, D), bptt-dx
-    dh_prev = da @ U.T  # (B, H), bptt-dh: the term δa_t U^T of step t - 1
+    dx_t = da @ cache.W.T  # (B, D), bptt-dx
+    dh_prev = da @ cache.U.T  # (B, H), bptt-dh: the term δa_t U^T of step t - 1
     dc_prev = dc * f  # (B, H), bptt-dc: the term δc_t f_t of step t - 1
-    grads = {"W": x_t.T @ da, "U": h_prev.T @ da, "b": da.sum(axis=0)}  # bptt-weights, one term
+    grads = {"W": cache.x_t.T @ da, "U": cache.h_prev.T @ da, "b": da.sum(axis=0)}  # bptt-weights, one term
     return dx_t, dh_prev, dc_prev, grads
 
 
@@ -198,7 +198,7 @@ class GRUStepCache(NamedTuple):
 
 
 def gru_step_forward(x_t, h_prev, params):
-    """One step of the GRU, in the layout of :func:`lstm_tutorial.scratch.gru_forward`.
+    """One step of the GRU, in the layout of :func:`lstm_tutorial.engine.fast.gru_forward`.
 
     The blocks of ``W``, ``U``, ``b`` and ``b_U`` are ordered r, z, n (as in PyTorch). The input
     side is ``a_t = x_t W + b`` and the recurrent side ``u_t = h_{t-1} U + b_U``; the reset gate
@@ -238,16 +238,16 @@ def gru_step_backward(dh, cache: GRUStepCache):
         "b": (3H,), "b_U": (3H,)}``.
     """
     dh = _check_grad("dh", dh, cache.h_prev)
-    x_t, h_prev, r, z, n, u_n, W, U = cache
-    dn, dz = dh * (1.0 - z), dh * (h_prev - n)  # gru-dnz
+    r, z, n = cache.r, cache.z, cache.n
+    dn, dz = dh * (1.0 - z), dh * (cache.h_prev - n)  # gru-dnz
     ds = dn * (1.0 - n**2)  # gru-ds
-    dr, du_n = ds * u_n, ds * r  # gru-ds
+    dr, du_n = ds * cache.u_n, ds * r  # gru-ds
     da_r, da_z = dr * r * (1.0 - r), dz * z * (1.0 - z)  # gru-dgates, equal to du_r, du_z
     da = np.concatenate([da_r, da_z, ds], axis=1)  # (B, 3H) at the input side, gru-dgates
     du = np.concatenate([da_r, da_z, du_n], axis=1)  # (B, 3H) at the recurrent side
-    dx_t = da @ W.T  # (B, D)
-    dh_prev = du @ U.T + dh * z  # (B, H), gru-dh without the loss's own part at step t - 1
-    grads = {"W": x_t.T @ da, "U": h_prev.T @ du, "b": da.sum(axis=0), "b_U": du.sum(axis=0)}
+    dx_t = da @ cache.W.T  # (B, D)
+    dh_prev = du @ cache.U.T + dh * z  # (B, H), gru-dh without the loss's own part at step t - 1
+    grads = {"W": cache.x_t.T @ da, "U": cache.h_prev.T @ du, "b": da.sum(axis=0), "b_U": du.sum(axis=0)}
     return dx_t, dh_prev, grads
 
 

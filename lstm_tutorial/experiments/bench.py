@@ -52,20 +52,26 @@ def lstm_step_flops(B: int, T: int, D: int, H: int) -> float:
     return 24.0 * T * B * H * (D + H)
 
 
-def _numpy_step(B, T, D, H, seed) -> Callable[[], None]:
-    from lstm_tutorial.engine.fast import lstm_backward, lstm_forward
+def _numpy_step(B, T, D, H, seed, engine="fast") -> Callable[[], None]:
+    import importlib
+
     from lstm_tutorial.engine.params import init_lstm_params
 
+    module = importlib.import_module(f"lstm_tutorial.engine.{engine}")
     rng = np.random.default_rng(seed)
     params = init_lstm_params(D, H, seed=seed)
     x = rng.standard_normal((B, T, D), dtype=np.float32)
     R = rng.standard_normal((B, T, H), dtype=np.float32)
 
     def step():
-        _, _, cache = lstm_forward(x, params)
-        lstm_backward(R, cache)
+        _, _, cache = module.lstm_forward(x, params)
+        module.lstm_backward(R, cache)
 
     return step
+
+
+def _reference_step(B, T, D, H, seed) -> Callable[[], None]:
+    return _numpy_step(B, T, D, H, seed, engine="reference")
 
 
 def _torch_step(B, T, D, H, seed) -> Callable[[], None]:
@@ -112,7 +118,8 @@ def _keras_step(B, T, D, H, seed) -> Callable[[], None]:
 
 # name -> factory(B, T, D, H, seed) returning a zero-argument callable that runs one step
 BACKENDS: dict[str, Callable[..., Callable[[], None]]] = {
-    "numpy": _numpy_step,
+    "numpy": _numpy_step,  # the fast engine, lstm_tutorial.engine.fast
+    "reference": _reference_step,  # the readable step-by-step engine, lstm_tutorial.engine.reference
     "torch": _torch_step,
     "keras": _keras_step,
 }
@@ -237,13 +244,13 @@ def _run(backends, shapes, repeats, warmup, seed) -> list[dict]:
 
 def format_table(results: list[dict]) -> str:
     """A plain-text table of :func:`run_benchmark`'s results, one row per shape and backend."""
-    header = f"{'(B, T, D, H)':<20} {'backend':<8} {'ms/step':>9} {'x torch':>8} {'GFLOP/s':>8} {'matmul GFLOP/s':>15}"
+    header = f"{'(B, T, D, H)':<20} {'backend':<10} {'ms/step':>9} {'x torch':>8} {'GFLOP/s':>8} {'matmul GFLOP/s':>15}"
     lines = [header, "-" * len(header)]
     for r in results:
         shape = f"({r['B']}, {r['T']}, {r['D']}, {r['H']})"
         ratio = "-" if r["ratio_to_torch"] is None else f"{r['ratio_to_torch']:.2f}"
         lines.append(
-            f"{shape:<20} {r['backend']:<8} {1e3 * r['seconds']:>9.2f} {ratio:>8} "
+            f"{shape:<20} {r['backend']:<10} {1e3 * r['seconds']:>9.2f} {ratio:>8} "
             f"{r['gflops']:>8.1f} {r['matmul_gflops']:>15.1f}"
         )
     return "\n".join(lines)

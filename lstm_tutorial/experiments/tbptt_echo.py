@@ -9,7 +9,11 @@ Where it cannot learn, training wanders: the same seed ends at test accuracy 0.4
 0.66 on another, even in float64. So :func:`run` trains every chunk length over several seeds
 once, ``python -m lstm_tutorial.experiments.tbptt_echo`` stores them in ``resources/part2_tbptt_echo.json``,
 and the chapter prints that file and asserts the claim on a live run.
-``tests/test_tbptt_echo.py`` recomputes the runs whose outcome does not wander.
+``tests/experiments/test_tbptt_echo.py`` recomputes the runs whose outcome does not wander.
+
+Measured over the ten seeds (x86-64 with AVX-512, float64): chunks shorter than or equal to the
+delay end between 0.49 and 0.73 (chance is 0.5), chunks longer than it between 0.994 and 1.0.
+The claims hold the two groups apart at 0.80 and 0.95.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class EchoConfig:
     epochs: int = 6  # passes over the streams; one Adam step per chunk
     clip: float = 1.0
     chunks: tuple[int, ...] = (2, 4, 5, 8)
-    seeds: tuple[int, ...] = (0, 1, 2)  # model initialisation; the streams are fixed
+    seeds: tuple[int, ...] = tuple(range(10))  # model initialisation; the streams are fixed
     train_seed: int = 1
     test_seed: int = 2
 

@@ -76,7 +76,9 @@ def test_relative_links_land_on_files(path):
             assert (path.parent / target).is_file(), f"{path.name}, Markdown cell {n}: link to missing {target}"
 
 
-@pytest.mark.parametrize("path", [p for p in PAGES if p.suffix == ".ipynb"], ids=[i for i in IDS if i.endswith(".ipynb")])
+@pytest.mark.parametrize(
+    "path", [p for p in PAGES if p.suffix == ".ipynb"], ids=[i for i in IDS if i.endswith(".ipynb")]
+)
 def test_folded_code_is_folded_in_jupyterlab(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     for n, cell in enumerate(nb["cells"]):
@@ -86,3 +88,11 @@ def test_folded_code_is_folded_in_jupyterlab(path):
                 f"{path.name} cell {n}: tagged hide-input but not jupyter.source_hidden: run "
                 "scripts/to_plain_markdown.py"
             )
+
+
+def test_code_blocks_are_code_but_directive_fences_are_markup():
+    leftover = _script().leftover_myst
+    code_copy = "<!-- literalinclude f.py :pyobject: g -->\n```python\n    h_{t-1}`` and {eq}`x`\n```\n"
+    assert leftover(code_copy) == []
+    assert leftover("```{literalinclude} f.py\n:pyobject: g\n```\n") == ["```{"]
+    assert leftover("text {cite}`a`\n```python\nx = 1\n```\n") == ["{cite}`"]

@@ -7,8 +7,8 @@ from lstm_tutorial.experiments import bench
 
 
 def test_run_benchmark_returns_tidy_rows_and_a_table(capsys):
-    results = bench.run_benchmark(("numpy", "torch"), [(2, 3, 4, 5)], repeats=2, warmup=1)
-    assert [r["backend"] for r in results] == ["numpy", "torch"]
+    results = bench.run_benchmark(("reference", "numpy", "torch"), [(2, 3, 4, 5)], repeats=2, warmup=1)
+    assert [r["backend"] for r in results] == ["reference", "numpy", "torch"]
     for r in results:
         assert set(r) == {
             "B",
@@ -24,9 +24,9 @@ def test_run_benchmark_returns_tidy_rows_and_a_table(capsys):
         }
         assert (r["B"], r["T"], r["D"], r["H"]) == (2, 3, 4, 5)
         assert r["seconds"] > 0 and r["gflops"] > 0 and r["matmul_gflops"] > 0
-    assert results[1]["ratio_to_torch"] == 1.0
+    assert results[2]["ratio_to_torch"] == 1.0
     lines = bench.format_table(results).splitlines()
-    assert "backend" in lines[0] and "x torch" in lines[0] and len(lines) == 4
+    assert "backend" in lines[0] and "x torch" in lines[0] and len(lines) == 5
 
     assert bench.main(["--backends", "numpy,torch", "--shapes", "2,3,4,5", "--repeats", "1", "--warmup", "0"]) == 0
     out = capsys.readouterr().out
