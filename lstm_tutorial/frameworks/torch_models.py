@@ -62,9 +62,9 @@ def _recurrent(
 class ScratchLSTMCell(nn.Module):
     """One LSTM step written with torch operations, in the NumPy engine's layout.
 
-    With ``z_t = x_t W + h_{t-1} U + b`` split into four blocks of ``H``::
+    With the pre-activation ``a_t = x_t W + h_{t-1} U + b`` split into four blocks of ``H``::
 
-        i_t = sigmoid(z_i)    f_t = sigmoid(z_f)    g_t = tanh(z_g)    o_t = sigmoid(z_o)
+        i_t = sigmoid(a_i)    f_t = sigmoid(a_f)    g_t = tanh(a_g)    o_t = sigmoid(a_o)
         c_t = f_t * c_{t-1} + i_t * g_t
         h_t = o_t * tanh(c_t)
 
@@ -144,11 +144,11 @@ class ScratchLSTMCell(nn.Module):
             zeros = x_t.new_zeros(B, H)
             state = (zeros, zeros)
         h_prev, c_prev = state
-        z = x_t @ self.W + h_prev @ self.U + self.b  # (B, 4H)
-        z_i, z_f, z_g, z_o = z.split(H, dim=1)  # each (B, H)
-        i, f, g, o = torch.sigmoid(z_i), torch.sigmoid(z_f), torch.tanh(z_g), torch.sigmoid(z_o)
-        c = f * c_prev + i * g  # (B, H)
-        h = o * torch.tanh(c)  # (B, H)
+        a = x_t @ self.W + h_prev @ self.U + self.b  # (B, 4H), gates-preact
+        a_i, a_f, a_g, a_o = a.split(H, dim=1)  # each (B, H)
+        i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)  # gates-gates
+        c = f * c_prev + i * g  # (B, H), gates-cell
+        h = o * torch.tanh(c)  # (B, H), gates-hidden
         return h, c
 
 
