@@ -2,7 +2,7 @@
 
 PyTorch initialises every weight and bias of ``nn.LSTM`` from ``U(-1/sqrt(H), 1/sqrt(H))``, so
 its forget gate starts near half closed, ``sigma(b_f) ~ 0.5``; Keras sets the forget block to 1
-(see the book's forget-bias section of ``three_implementations``). :func:`set_forget_bias` sets it
+(see the forget-bias section of the book's ``forward`` chapter). :func:`set_forget_bias` sets it
 to any value, the one home for that in the package.
 """
 
