@@ -218,8 +218,13 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="show that configurations take effect")
     p_check.add_argument("configs", nargs="+", choices=sorted(CONFIGS))
-    p_test = sub.add_parser("test", help="nbval on every notebook under each configuration")
-    p_test.add_argument("configs", nargs="+", choices=sorted(CONFIGS))
+    p_test = sub.add_parser(
+        "test",
+        help="nbval on every notebook under each configuration",
+        description="test CONFIG [CONFIG ...] [NOTEBOOK_OR_PYTEST_ARG ...]: the configurations first, "
+        "then optional notebooks (default: the whole book) and pytest options",
+    )
+    p_test.add_argument("configs", nargs="+", metavar="CONFIG_THEN_NOTEBOOKS")
     p_cmp = sub.add_parser("compare", help="execute notebooks under a configuration and list moved cells")
     p_cmp.add_argument("config", choices=sorted(CONFIGS))
     p_cmp.add_argument("notebooks", nargs="*", type=Path)
@@ -230,7 +235,12 @@ def main(argv: list[str]) -> int:
             print("  problem:", p, file=sys.stderr)
         return 1 if problems else 0
     if args.command == "test":
-        return test(args.configs, rest)
+        n = next((k for k, a in enumerate(args.configs) if a not in CONFIGS), len(args.configs))
+        if n == 0:
+            parser.error(
+                f"test needs at least one configuration first, one of {sorted(CONFIGS)}; got {args.configs[0]!r}"
+            )
+        return test(args.configs[:n], args.configs[n:] + rest)
     paths = [p.resolve() for p in args.notebooks] or sorted(
         p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
     )
