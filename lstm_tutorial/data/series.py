@@ -3,8 +3,8 @@
 ==================  =================================================  ===========================
 data set            source                                             licence
 ==================  =================================================  ===========================
-CO2, monthly        Mauna Loa flask samples, Scripps (Keeling and      public domain (as shipped
-                    Whorf 2004), weekly 1958-2001, ``statsmodels``     by statsmodels)
+CO2, monthly and    Mauna Loa flask samples, Scripps (Keeling and      public domain (as shipped
+weekly              Whorf 2004), weekly 1958-2001, ``statsmodels``     by statsmodels)
 sunspots, yearly    Wolf/Zurich yearly sunspot numbers 1700-2008,      public domain (as shipped
                     NOAA NGDC, ``statsmodels``                         by statsmodels)
 book corpus         ``resources/corpus.txt``, English prose written    the book's licence
@@ -13,7 +13,7 @@ digits              8x8 handwritten digit images, UCI "Optical         BSD-3-Cla
                     Recognition of Handwritten Digits", ``sklearn``    (scikit-learn)
 ==================  =================================================  ===========================
 
-Three jobs: forecasting (:func:`load_co2`, :func:`make_windows`, :func:`time_split`,
+Three jobs: forecasting (:func:`load_co2`, :func:`load_co2_weekly`, :func:`make_windows`, :func:`time_split`,
 :class:`Scaler`, naive baselines), character-level predictive text (:func:`load_corpus`,
 :class:`CharVocab`, :func:`tbptt_batches`) and sequence classification
 (:func:`load_digit_sequences`, :func:`pad_sequences`, :func:`stratified_split`).
@@ -35,6 +35,7 @@ from lstm_tutorial._checks import check_int
 __all__ = [
     "TimeSeries",
     "load_co2",
+    "load_co2_weekly",
     "load_sunspots",
     "make_windows",
     "time_split",
@@ -76,6 +77,29 @@ def load_co2() -> TimeSeries:
         monthly.index.to_numpy().astype("datetime64[M]"),
         filled,
         "CO2 at Mauna Loa, monthly mean",
+        "ppm",
+    )
+
+
+def load_co2_weekly() -> TimeSeries:
+    """Weekly atmospheric CO2 at Mauna Loa, 29 March 1958 - 29 December 2001 (2,284 weeks).
+
+    Source: ``statsmodels.datasets.co2`` (Scripps flask samples, Keeling and Whorf 2004;
+    public domain), the record :func:`load_co2` averages into months. 59 weeks have no
+    observation; they are filled by linear interpolation in time and flagged in ``filled``.
+    Long enough for windows of 1000 steps, which the 526 months of :func:`load_co2` are not.
+    Unit: ppm (mole fraction).
+    """
+    import statsmodels.api as sm
+
+    weekly = sm.datasets.co2.load_pandas().data["co2"]
+    filled = weekly.isna().to_numpy()
+    weekly = weekly.interpolate(method="time")
+    return TimeSeries(
+        weekly.to_numpy(dtype=np.float64),
+        weekly.index.to_numpy().astype("datetime64[D]"),
+        filled,
+        "CO2 at Mauna Loa, weekly",
         "ppm",
     )
 

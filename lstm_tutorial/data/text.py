@@ -25,6 +25,7 @@ __all__ = [
     "MaskedVocab",
     "corpus_ids",
     "random_windows",
+    "next_char_chunks",
 ]
 
 
@@ -175,3 +176,20 @@ def random_windows(ids, n: int, T: int, rng: np.random.Generator) -> np.ndarray:
         raise ValueError(f"text of {len(ids)} ids is shorter than the window T={T}")
     starts = rng.integers(0, len(ids) - T + 1, size=n)
     return ids[starts[:, None] + np.arange(T)[None, :]]
+
+
+def next_char_chunks(ids, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``ids`` into non-overlapping training pairs for a next-character model.
+
+    Returns ``(inputs, targets)``, each ``(N, length)`` with ``N = (len(ids) - 1) // length``:
+    ``targets[n, t] = ids[n * length + t + 1]``, the character after ``inputs[n, t]``. The last
+    ``len(ids) - 1 - N * length`` ids, too few for a whole chunk, are not used.
+    """
+    ids = np.asarray(ids)
+    length = check_int("length", length)
+    if ids.ndim != 1:
+        raise ValueError(f"ids must be 1-D, got shape {ids.shape}")
+    n = (len(ids) - 1) // length
+    if n == 0:
+        raise ValueError(f"ids of length {len(ids)} hold no chunk of length={length} plus its next character")
+    return ids[: n * length].reshape(n, length), ids[1 : n * length + 1].reshape(n, length)

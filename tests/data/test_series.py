@@ -31,6 +31,28 @@ def test_co2_monthly():
     assert min(s.values[k - 1], s.values[k + 1]) <= s.values[k] <= max(s.values[k - 1], s.values[k + 1])
 
 
+def test_co2_weekly():
+    s = series.load_co2_weekly()
+    assert s.values.shape == s.dates.shape == s.filled.shape == (2284,)
+    assert s.values.dtype == np.float64 and np.all(np.isfinite(s.values))
+    assert str(s.dates[0]) == "1958-03-29" and str(s.dates[-1]) == "2001-12-29"
+    assert np.all(np.diff(s.dates).astype(int) == 7)  # consecutive weeks
+    assert s.filled.sum() == 59
+    assert 310 < s.values.min() < s.values.max() < 375
+    # a filled week lies between the nearest observed weeks around it (linear interpolation)
+    for k in np.flatnonzero(s.filled)[:10]:
+        lo = k - 1 - np.argmax(~s.filled[k - 1 :: -1])
+        hi = k + np.argmax(~s.filled[k:])
+        assert min(s.values[lo], s.values[hi]) <= s.values[k] <= max(s.values[lo], s.values[hi])
+    # its monthly means are load_co2's where no month was filled
+    monthly = series.load_co2()
+    month = s.dates.astype("datetime64[M]")
+    for m in monthly.dates[~monthly.filled][:24]:
+        assert s.values[(month == m) & ~s.filled].mean() == pytest.approx(
+            monthly.values[monthly.dates == m][0], abs=1e-9
+        )
+
+
 def test_sunspots_yearly():
     s = series.load_sunspots()
     assert s.values.shape == (309,) and not s.filled.any()

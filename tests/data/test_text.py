@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from lstm_tutorial.data import text
 from lstm_tutorial.data.text import CharVocab, load_corpus, split_text, tbptt_batches
 
 pytestmark = pytest.mark.disable_socket  # every loader here works offline
@@ -40,3 +43,29 @@ def test_tbptt_batches_carry_state_across_chunks():
         tbptt_batches(np.arange(40), 4, 10)
     with pytest.raises(ValueError, match="1-D integer"):
         tbptt_batches(np.zeros(100), 2, 5)
+
+
+def test_next_char_chunks_pairs_each_id_with_the_next():
+    ids = np.arange(23)
+    x, y = text.next_char_chunks(ids, 5)
+    assert x.shape == y.shape == (4, 5)  # (23 - 1) // 5 chunks; ids 20..22 unused
+    assert np.array_equal(x.ravel(), ids[:20]) and np.array_equal(y.ravel(), ids[1:21])
+
+
+@given(n=st.integers(2, 200), length=st.integers(1, 50))
+def test_next_char_chunks_any_length(n, length):
+    ids = np.arange(n) * 7 % 11
+    if (n - 1) // length == 0:
+        with pytest.raises(ValueError, match="no chunk"):
+            text.next_char_chunks(ids, length)
+        return
+    x, y = text.next_char_chunks(ids, length)
+    assert x.shape == y.shape == ((n - 1) // length, length)
+    assert np.array_equal(y[:, :-1], x[:, 1:]) and np.array_equal(y.ravel()[:-1], x.ravel()[1:])
+
+
+def test_next_char_chunks_bad_input():
+    with pytest.raises(ValueError, match="length"):
+        text.next_char_chunks(np.arange(10), 0)
+    with pytest.raises(ValueError, match="1-D"):
+        text.next_char_chunks(np.zeros((2, 5), int), 2)
