@@ -73,6 +73,7 @@ import numpy as np
 
 __all__ = [
     "mha_params_from_torch",
+    "encoder_layer_params_from_torch",
     "params_from_torch",
     "grads_from_torch",
     "params_to_torch",
@@ -109,6 +110,49 @@ def mha_params_from_torch(mha) -> dict[str, np.ndarray]:
                 "b_o": mha.out_proj.bias.detach().cpu().numpy().copy(),
             }
         )
+    return params
+
+
+def encoder_layer_params_from_torch(layer) -> dict[str, np.ndarray]:
+    """Copy a ``torch.nn.TransformerEncoderLayer``'s weights into the dict of
+    :mod:`lstm_tutorial.engine.transformer_block` (``BLOCK_PARAM_SHAPES``).
+
+    The attention goes through :func:`mha_params_from_torch`; ``linear1`` ``(F, E)`` and
+    ``linear2`` ``(E, F)``, applied as ``x W^T``, become ``W_1 = linear1.weight^T`` ``(E, F)`` and
+    ``W_2 = linear2.weight^T`` ``(F, E)``; ``norm1`` and ``norm2`` give ``gamma_1, beta_1`` and
+    ``gamma_2, beta_2``. Which LayerNorm comes first is not a weight: run the block with
+    ``encoder_block(x, params, layer.self_attn.num_heads, norm_first=layer.norm_first,
+    eps=layer.norm1.eps)``. The arrays keep the layer's dtype.
+
+    Raises ``ValueError`` for a layer the NumPy block does not compute: an activation other than
+    ReLU, or a layer built with ``bias=False``.
+    """
+    needed = ("self_attn", "linear1", "linear2", "norm1", "norm2")
+    if not all(hasattr(layer, name) for name in needed):
+        raise TypeError(f"layer must be a torch.nn.TransformerEncoderLayer, got {type(layer).__name__}")
+    if getattr(layer, "activation_relu_or_gelu", 0) != 1:
+        raise ValueError(
+            f"layer must use activation='relu' (the NumPy block's feed-forward layer), got {layer.activation!r}"
+        )
+    if layer.linear1.bias is None or layer.norm1.bias is None:
+        raise ValueError("layer was built with bias=False; the NumPy block has every bias")
+    if layer.norm1.eps != layer.norm2.eps:
+        raise ValueError(f"layer's two LayerNorms have different eps ({layer.norm1.eps}, {layer.norm2.eps})")
+
+    def get(t):
+        return t.detach().cpu().numpy().copy()
+
+    params = mha_params_from_torch(layer.self_attn)
+    params.update(
+        W_1=get(layer.linear1.weight).T.copy(),  # (E, F)
+        b_1=get(layer.linear1.bias),
+        W_2=get(layer.linear2.weight).T.copy(),  # (F, E)
+        b_2=get(layer.linear2.bias),
+        gamma_1=get(layer.norm1.weight),
+        beta_1=get(layer.norm1.bias),
+        gamma_2=get(layer.norm2.weight),
+        beta_2=get(layer.norm2.bias),
+    )
     return params
 
 

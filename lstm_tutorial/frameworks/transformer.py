@@ -271,20 +271,75 @@ def comparable_models(
 
 @dataclass
 class KVCache:
-    """The keys and values a causal model has computed so far: per layer ``(B, h, t, dk)``.
+    """The keys and values a causal model has computed so far, in storage allocated ahead.
 
-    ``length`` is ``t``, the number of positions seen; ``nbytes()`` the memory the cache holds,
-    ``2 L B t E`` numbers (keys and values, every layer).
+    ``keys[n]`` and ``values[n]`` are layer ``n``'s storage, ``(B, h, capacity, dk)``; its first
+    ``length`` positions hold the keys and values of the ``t = length`` positions seen. A step
+    writes the new position's key and value into the storage at ``length``, so the past is never
+    copied; only when the storage is full is it replaced by one of twice the capacity (one copy
+    per doubling: amortised O(1) work per token for the cache, instead of the O(t) copy that
+    concatenating the past with each new key costs). :meth:`CausalTransformerLM.prefill` takes
+    the capacity, and :meth:`~CausalTransformerLM.generate` reserves the whole length at once.
+
+    ``KVCache(keys, values)`` from full ``(B, h, t, dk)`` tensors gives ``length = t``. The
+    caches of one stream share their storage: each step returns a new :class:`KVCache` one
+    position longer over the same tensors. Stepping twice from the *same* cache therefore makes
+    the second step overwrite the position the first one wrote (greedy generation never does
+    this); to branch a stream, step from :meth:`clone`.
+
+    ``nbytes()`` counts the positions held, ``2 L B t E`` numbers (keys and values, every layer);
+    ``storage_nbytes()`` counts the memory allocated, at most about twice that.
     """
 
     keys: list[torch.Tensor] = field(default_factory=list)
     values: list[torch.Tensor] = field(default_factory=list)
+    length: int | None = None
+
+    def __post_init__(self):
+        if len(self.keys) != len(self.values):
+            raise ValueError(
+                f"keys and values must have one tensor per layer, got {len(self.keys)} and {len(self.values)}"
+            )
+        if self.length is None:
+            self.length = self.keys[0].shape[2] if self.keys else 0
+        if self.keys and not 0 <= self.length <= self.capacity:
+            raise ValueError(f"length must lie in [0, capacity={self.capacity}], got {self.length}")
+
+    @classmethod
+    def allocate(cls, n_layers: int, batch: int, n_heads: int, dk: int, capacity: int, *, dtype, device) -> KVCache:
+        """Empty storage (``length = 0``) for ``capacity`` positions, ``(B, h, capacity, dk)`` per layer."""
+        shape = (batch, n_heads, capacity, dk)
+        keys = [torch.empty(shape, dtype=dtype, device=device) for _ in range(n_layers)]
+        values = [torch.empty(shape, dtype=dtype, device=device) for _ in range(n_layers)]
+        return cls(keys, values, 0)
 
     @property
-    def length(self) -> int:
+    def capacity(self) -> int:
         return self.keys[0].shape[2] if self.keys else 0
 
+    def reserve(self, n_positions: int) -> None:
+        """Make the shared storage hold at least ``n_positions``: double it (copying) if it must grow."""
+        if n_positions <= self.capacity:
+            return
+        new = max(n_positions, 2 * self.capacity)
+        for store in (self.keys, self.values):
+            for n, old in enumerate(store):
+                grown = old.new_empty((*old.shape[:2], new, old.shape[3]))
+                grown[:, :, : old.shape[2]] = old
+                store[n] = grown  # in place in the shared list: every cache of the stream sees it
+
+    def layer(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Layer ``n``'s keys and values so far, views ``(B, h, t, dk)``."""
+        return self.keys[n][:, :, : self.length], self.values[n][:, :, : self.length]
+
+    def clone(self) -> KVCache:
+        """An independent copy of the positions held (its own storage, with the same capacity)."""
+        return KVCache([k.clone() for k in self.keys], [v.clone() for v in self.values], self.length)
+
     def nbytes(self) -> int:
+        return sum(t[:, :, : self.length].numel() * t.element_size() for t in (*self.keys, *self.values))
+
+    def storage_nbytes(self) -> int:
         return sum(t.numel() * t.element_size() for t in (*self.keys, *self.values))
 
 
@@ -297,18 +352,22 @@ class _CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
 
-    def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None):
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0):
+        """``x (B, T, E)``; with a cache, the new keys and values go into its storage at ``cache.length``."""
         B, T, E = x.shape
-        if past is not None and T > 1:
-            raise ValueError("with a cache, feed one token at a time")
         q, k, v = self.qkv(x).split(E, dim=-1)  # each (B, T, E)
         q, k, v = (a.view(B, T, self.h, self.dk).transpose(1, 2) for a in (q, k, v))  # (B, h, T, dk)
-        if past is not None:
-            k = torch.cat([past[0], k], dim=2)  # (B, h, t + T, dk)
-            v = torch.cat([past[1], v], dim=2)
-        # With a cache, the new queries are the last positions and may see every cached key.
-        o = F.scaled_dot_product_attention(q, k, v, is_causal=past is None and T > 1)  # (B, h, T, dk)
-        return self.out(o.transpose(1, 2).reshape(B, T, E)), (k, v)
+        t = 0
+        if cache is not None:
+            t = cache.length
+            if t > 0 and T > 1:
+                raise ValueError("with a cache, feed one token at a time")
+            cache.keys[layer][:, :, t : t + T] = k  # storage reserved by the caller
+            cache.values[layer][:, :, t : t + T] = v
+            k, v = cache.keys[layer][:, :, : t + T], cache.values[layer][:, :, : t + T]  # (B, h, t + T, dk)
+        # After a cache of t > 0 positions, the one new query is the last position and sees every key.
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=t == 0 and T > 1)  # (B, h, T, dk)
+        return self.out(o.transpose(1, 2).reshape(B, T, E))
 
 
 class _Block(nn.Module):
@@ -318,10 +377,9 @@ class _Block(nn.Module):
         self.attn = _CausalSelfAttention(d_model, n_heads)
         self.ff = nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Linear(d_ff, d_model))
 
-    def forward(self, x, past=None):
-        a, kv = self.attn(self.ln1(x), past)
-        x = x + a
-        return x + self.ff(self.ln2(x)), kv
+    def forward(self, x, cache=None, layer=0):
+        x = x + self.attn(self.ln1(x), cache, layer)
+        return x + self.ff(self.ln2(x))
 
 
 class CausalTransformerLM(nn.Module):
@@ -362,25 +420,36 @@ class CausalTransformerLM(nn.Module):
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size)
 
-    def _run(self, ids: torch.Tensor, cache: KVCache | None):
+    def _run(self, ids: torch.Tensor, cache: KVCache | None, *, keep: bool = True, capacity: int | None = None):
         if ids.dim() != 2 or ids.dtype not in (torch.int32, torch.int64):
             raise ValueError(f"ids must be integer token ids of shape (B, T), got {tuple(ids.shape)} {ids.dtype}")
+        B, T = ids.shape
         offset = cache.length if cache is not None else 0
         x = self.pos(self.embed(ids), offset)  # (B, T, E)
-        new = KVCache()
+        if keep and cache is None:
+            size = max(T, capacity) if capacity is not None else max(2 * T, 64)
+            cache = KVCache.allocate(
+                self.n_layers, B, self.n_heads, self.d_model // self.n_heads, size, dtype=x.dtype, device=x.device
+            )
+        if cache is not None:
+            cache.reserve(offset + T)
         for n, block in enumerate(self.blocks):
-            past = (cache.keys[n], cache.values[n]) if cache is not None and cache.keys else None
-            x, (k, v) = block(x, past)
-            new.keys.append(k)
-            new.values.append(v)
+            x = block(x, cache, n)
+        new = KVCache(cache.keys, cache.values, offset + T) if cache is not None else None
         return self.head(self.norm(x)), new
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self._run(ids, None)[0]
+        return self._run(ids, None, keep=False)[0]
 
-    def prefill(self, ids: torch.Tensor) -> tuple[torch.Tensor, KVCache]:
-        """Read a prompt ``(B, T)`` in one parallel pass: ``(logits (B, T, V), cache)``."""
-        return self._run(ids, None)
+    def prefill(self, ids: torch.Tensor, capacity: int | None = None) -> tuple[torch.Tensor, KVCache]:
+        """Read a prompt ``(B, T)`` in one parallel pass: ``(logits (B, T, V), cache)``.
+
+        ``capacity``: positions to allocate the cache for (default ``max(2T, 64)``; it doubles
+        when a step needs more).
+        """
+        if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1):
+            raise ValueError(f"capacity must be a positive int (positions), got {capacity!r}")
+        return self._run(ids, None, capacity=capacity)
 
     def step(self, token: torch.Tensor, cache: KVCache | None = None) -> tuple[torch.Tensor, KVCache]:
         """One generation step: ``token (B,)`` -> ``(logits (B, V), cache)`` with one more position."""
@@ -397,7 +466,7 @@ class CausalTransformerLM(nn.Module):
         """Greedy continuation of one prompt by ``steps`` ids, through the cache."""
         if not prompt:
             raise ValueError("prompt must hold at least one id")
-        logits, cache = self.prefill(torch.tensor([prompt]))
+        logits, cache = self.prefill(torch.tensor([prompt]), capacity=len(prompt) + steps)
         ids, nxt = list(prompt), logits[:, -1].argmax(-1)
         for _ in range(steps):
             ids.append(int(nxt))
