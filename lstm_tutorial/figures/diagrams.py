@@ -28,6 +28,7 @@ __all__ = [
     "draw_rnn_unrolled",
     "LSTM_PATHS",
     "draw_lstm_cell",
+    "GRU_PATHS",
     "draw_gru_cell",
     "draw_attention",
     "draw_sequence_shapes",
@@ -348,7 +349,11 @@ def draw_lstm_cell(highlight: str | None = None):
     return fig
 
 
-def draw_gru_cell():
+#: The paths :func:`draw_gru_cell` can highlight, in the order of its equations.
+GRU_PATHS = ("reset", "candidate", "update")
+
+
+def draw_gru_cell(highlight: str | None = None):
     """One GRU step in the engine's (and PyTorch's) convention.
 
     .. math::
@@ -363,9 +368,27 @@ def draw_gru_cell():
     applies it to ``h_{t-1}`` before). The hidden state runs along the top: ``z_t`` keeps the old
     state, ``1 - z_t`` lets the candidate in.
 
+    Args:
+        highlight: ``None`` for the plain diagram, or one of :data:`GRU_PATHS`, drawn in colour
+            with everything else faded: ``"reset"`` (the reset gate ``r_t`` and the recurrent term
+            it scales), ``"candidate"`` (``n_t`` from both inputs, through the reset), ``"update"``
+            (the update gate ``z_t`` and the blend ``h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}``).
+
     Returns:
         A figure with one axes.
     """
+    if highlight is not None and highlight not in GRU_PATHS:
+        raise ValueError(f"highlight must be None or one of {list(GRU_PATHS)}, got {highlight!r}")
+
+    def ink(*paths, color=_LINE, lw=1.4):
+        return dict(zip(("color", "lw"), _path_style(highlight, paths, color, lw)))
+
+    def edge(*paths, lw=1.3):
+        return dict(zip(("edge", "lw"), _path_style(highlight, paths, _LINE, lw)))
+
+    def text(*paths, color="black"):
+        return _path_style(highlight, paths, color, 0)[0]
+
     width, height = 14.0, 8.6
     with use_book_style():
         fig, ax = _canvas(width, height, bottom=-0.5)
@@ -384,53 +407,62 @@ def draw_gru_cell():
         )
 
         x_z, x_r, x_un, x_wn, x_n = 3.4, 5.3, 7.3, 9.6, 11.6
-        keep = _op(ax, x_z, y_h, r"$\odot$")
-        add = _op(ax, x_n, y_h, "+")
-        _arrow(ax, (0.55, y_h), keep.left, color=_STATE, lw=2.4)
-        _arrow(ax, keep.right, add.left, color=_STATE, lw=2.4)
-        _arrow(ax, add.right, (13.45, y_h), color=_STATE, lw=2.4)
-        _label(ax, 0.5, y_h + 0.38, r"$h_{t-1}$", ha="left", color=_STATE)
-        _label(ax, 13.5, y_h + 0.38, r"$h_t$", ha="right", color=_STATE)
+        keep = _op(ax, x_z, y_h, r"$\odot$", **edge("update"))
+        add = _op(ax, x_n, y_h, "+", **edge("update"))
+        _arrow(ax, (0.55, y_h), keep.left, **ink("update", color=_STATE, lw=2.4))
+        _arrow(ax, keep.right, add.left, **ink("update", color=_STATE, lw=2.4))
+        _arrow(ax, add.right, (13.45, y_h), **ink("update", color=_STATE, lw=2.4))
+        _label(ax, 0.5, y_h + 0.38, r"$h_{t-1}$", ha="left", color=text(*GRU_PATHS, color=_STATE))
+        _label(ax, 13.5, y_h + 0.38, r"$h_t$", ha="right", color=text("update", color=_STATE))
 
-        _arrow(ax, (1.9, y_h), (1.9, y_bus), color=_STATE, head=False)
-        _dot(ax, 1.9, y_h, color=_STATE)
-        _arrow(ax, (1.9, y_bus), (x_wn, y_bus), head=False)
-        _dot(ax, 1.9, y_bus)
-        _label(ax, 1.75, 4.6, r"$h_{t-1}$", ha="right", fontsize=11, color=_STATE)
-        _arrow(ax, (2.5, 1.0), (2.5, y_bus), head=False)
-        _dot(ax, 2.5, y_bus)
-        _label(ax, 2.5, 0.75, r"$x_t$")
+        _arrow(ax, (1.9, y_h), (1.9, y_bus), head=False, **ink(*GRU_PATHS, color=_STATE))
+        _dot(ax, 1.9, y_h, color=text(*GRU_PATHS, color=_STATE))
+        _arrow(ax, (1.9, y_bus), (x_wn, y_bus), head=False, **ink(*GRU_PATHS))
+        _dot(ax, 1.9, y_bus, color=text(*GRU_PATHS, color=_LINE))
+        _label(ax, 1.75, 4.6, r"$h_{t-1}$", ha="right", fontsize=11, color=text(*GRU_PATHS, color=_STATE))
+        _arrow(ax, (2.5, 1.0), (2.5, y_bus), head=False, **ink(*GRU_PATHS))
+        _dot(ax, 2.5, y_bus, color=text(*GRU_PATHS, color=_LINE))
+        _label(ax, 2.5, 0.75, r"$x_t$", color=text(*GRU_PATHS))
 
-        gate_z = _box(ax, x_z, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="update")
-        gate_r = _box(ax, x_r, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="reset")
-        rec = _box(ax, x_un, y_gate, r"$h_{t-1} U_n + b_{Un}$", w=2.2, h=0.75, fontsize=11)
-        inp = _box(ax, x_wn, y_gate, r"$x_t W_n + b_n$", w=1.8, h=0.75, fontsize=11)
-        for block in (gate_z, gate_r, rec, inp):
-            _arrow(ax, (block.x, y_bus), block.bottom)
+        gate_z = _box(ax, x_z, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="update", **edge("update"))
+        gate_r = _box(ax, x_r, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="reset", **edge("reset"))
+        rec = _box(
+            ax, x_un, y_gate, r"$h_{t-1} U_n + b_{Un}$", w=2.2, h=0.75, fontsize=11, **edge("reset", "candidate")
+        )
+        inp = _box(ax, x_wn, y_gate, r"$x_t W_n + b_n$", w=1.8, h=0.75, fontsize=11, **edge("candidate"))
+        for block, paths in (
+            (gate_z, ("update",)),
+            (gate_r, ("reset",)),
+            (rec, ("reset", "candidate")),
+            (inp, ("candidate",)),
+        ):
+            _arrow(ax, (block.x, y_bus), block.bottom, **ink(*paths))
         for block in (gate_z, gate_r, rec):
-            _dot(ax, block.x, y_bus)
+            _dot(ax, block.x, y_bus, color=text(*GRU_PATHS, color=_LINE))
 
-        flip = _op(ax, 7.3, y_mix, r"$1-$", r=0.34, fontsize=10)
-        mix = _op(ax, x_n, y_mix, r"$\odot$")
-        _dot(ax, x_z, y_mix)
-        _arrow(ax, gate_z.top, keep.bottom)
-        _arrow(ax, (x_z, y_mix), flip.left)
-        _arrow(ax, flip.right, mix.left)
-        _arrow(ax, mix.top, add.bottom)
-        _label(ax, x_z + 0.15, 4.8, r"$z_t$", ha="left")
-        _label(ax, 9.3, y_mix + 0.3, r"$1 - z_t$", fontsize=11, color=_MUTED)
+        flip = _op(ax, 7.3, y_mix, r"$1-$", r=0.34, fontsize=10, **edge("update"))
+        mix = _op(ax, x_n, y_mix, r"$\odot$", **edge("update"))
+        _dot(ax, x_z, y_mix, color=text("update", color=_LINE))
+        _arrow(ax, gate_z.top, keep.bottom, **ink("update"))
+        _arrow(ax, (x_z, y_mix), flip.left, **ink("update"))
+        _arrow(ax, flip.right, mix.left, **ink("update"))
+        _arrow(ax, mix.top, add.bottom, **ink("update"))
+        _label(ax, x_z + 0.15, 4.8, r"$z_t$", ha="left", color=text("update"))
+        _label(ax, 9.3, y_mix + 0.3, r"$1 - z_t$", fontsize=11, color=text("update", color=_MUTED))
 
-        reset = _op(ax, x_un, y_cand, r"$\odot$")
-        _arrow(ax, gate_r.top, (x_r, y_cand), reset.left)
-        _label(ax, x_r - 0.15, 4.5, r"$r_t$", ha="right")
-        _arrow(ax, rec.top, reset.bottom)
-        plus = _op(ax, x_wn, y_cand, "+")
-        _arrow(ax, reset.right, plus.left)
-        _arrow(ax, inp.top, plus.bottom)
-        cand = _box(ax, x_n, y_cand, r"$\tanh$", w=1.1, h=0.7, fill=_TANH)
-        _arrow(ax, plus.right, cand.left)
-        _arrow(ax, cand.top, mix.bottom)
-        _label(ax, x_n + 0.15, (cand.top[1] + mix.bottom[1]) / 2, r"$n_t$", ha="left")
+        reset = _op(ax, x_un, y_cand, r"$\odot$", **edge("reset", "candidate"))
+        _arrow(ax, gate_r.top, (x_r, y_cand), reset.left, **ink("reset"))
+        _label(ax, x_r - 0.15, 4.5, r"$r_t$", ha="right", color=text("reset"))
+        _arrow(ax, rec.top, reset.bottom, **ink("reset", "candidate"))
+        plus = _op(ax, x_wn, y_cand, "+", **edge("candidate"))
+        _arrow(ax, reset.right, plus.left, **ink("candidate"))
+        _arrow(ax, inp.top, plus.bottom, **ink("candidate"))
+        cand = _box(ax, x_n, y_cand, r"$\tanh$", w=1.1, h=0.7, fill=_TANH, **edge("candidate"))
+        _arrow(ax, plus.right, cand.left, **ink("candidate"))
+        _arrow(ax, cand.top, mix.bottom, **ink("candidate", "update"))
+        _label(
+            ax, x_n + 0.15, (cand.top[1] + mix.bottom[1]) / 2, r"$n_t$", ha="left", color=text("candidate", "update")
+        )
 
         _label(
             ax,

@@ -158,3 +158,31 @@ def test_lstm_highlight_rejects_unknown_path():
         ValueError, match=r"highlight must be None or one of \['forget', 'input', 'cell', 'output'\], got 'gate'"
     ):
         diagrams.draw_lstm_cell("gate")
+
+
+@pytest.mark.parametrize(
+    "path, lit, faded",
+    [
+        ("reset", [r"$r_t$"], [r"$z_t$", r"$1 - z_t$", r"$h_t$", r"$n_t$"]),
+        ("candidate", [r"$n_t$"], [r"$r_t$", r"$z_t$", r"$1 - z_t$", r"$h_t$"]),
+        ("update", [r"$z_t$", r"$1 - z_t$", r"$h_t$", r"$n_t$"], [r"$r_t$"]),
+    ],
+)
+def test_gru_highlight_colours_one_path(path, lit, faded):
+    colours = _label_colours(_draw("draw_gru_cell", path))
+    assert {colours[label] for label in lit} == {diagrams._HIGHLIGHT.lower()}
+    assert {colours[label] for label in faded} == {diagrams._FADED.lower()}
+
+
+def test_gru_highlights_differ_and_plain_is_unchanged():
+    def signature(fig):
+        fig.canvas.draw()
+        return bytes(fig.canvas.buffer_rgba())
+
+    plain = signature(_draw("draw_gru_cell"))
+    pictures = [signature(_draw("draw_gru_cell", path)) for path in diagrams.GRU_PATHS]
+    assert len({plain, *pictures}) == 1 + len(diagrams.GRU_PATHS)
+    plain_colours = set(_label_colours(_draw("draw_gru_cell")).values())
+    assert not plain_colours & {diagrams._HIGHLIGHT.lower(), diagrams._FADED.lower()}
+    with pytest.raises(ValueError, match=r"highlight must be None or one of \['reset', 'candidate', 'update'\]"):
+        diagrams.draw_gru_cell("output")
