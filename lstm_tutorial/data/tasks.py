@@ -37,6 +37,7 @@ from lstm_tutorial._checks import as_generator, check_int
 __all__ = [
     "adding_problem",
     "adding_problem_baseline",
+    "adding_nearer_value_baseline",
     "adding_solved_fraction",
     "copy_task",
     "copy_task_baseline",
@@ -130,6 +131,39 @@ def adding_problem_baseline(variant: str = "modern", y=None) -> float:
     if y.size == 0:
         raise ValueError("y must not be empty")
     return float(np.mean((y - c) ** 2))
+
+
+def adding_nearer_value_baseline(X=None, y=None, variant: str = "modern") -> float:
+    """Mean squared error of a model that remembers only the *nearer* (later) marked value.
+
+    The best prediction from the second marked value ``x2`` alone is ``E[y | x2]``:
+    ``x2 + 0.5`` for "modern" and ``0.5 + x2 / 4`` for "1997" (``E[x1]`` is 0.5 and 0). Its
+    MSE is the variance of the forgotten first value's share of the target: ``1/12 ~ 0.0833``
+    for "modern", half of chance (:func:`adding_problem_baseline`), and
+    ``(1/3) / 16 = 1/48 ~ 0.0208`` for "1997".
+
+    With ``X`` ``(N, T, 2)`` and ``y`` ``(N,)`` from :func:`adding_problem` given, returns the
+    empirical MSE of that prediction on them (``x2`` read at each sequence's later marker);
+    with neither, the closed form.
+    """
+    if variant not in ("modern", "1997"):
+        raise ValueError(f"variant must be 'modern' or '1997', got {variant!r}")
+    if X is None and y is None:
+        return 1.0 / 12.0 if variant == "modern" else 1.0 / 48.0
+    if X is None or y is None:
+        raise ValueError("give both X and y (the empirical level) or neither (the closed form)")
+    X = np.asarray(X)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 3 or X.shape[-1] != 2 or y.shape != X.shape[:1]:
+        raise ValueError(f"X must be (N, T, 2) and y (N,), got X {X.shape} and y {y.shape}")
+    n_marks = (X[..., 1] != 0).sum(axis=1)
+    if not np.all(n_marks == 2):
+        raise ValueError(f"every sequence of X must have exactly 2 markers, found counts {sorted(set(n_marks))}")
+    T = X.shape[1]
+    second = T - 1 - np.argmax(X[:, ::-1, 1] != 0, axis=1)  # index of the later marker
+    x2 = X[np.arange(len(X)), second, 0].astype(np.float64)
+    pred = x2 + 0.5 if variant == "modern" else 0.5 + x2 / 4.0
+    return float(np.mean((y - pred) ** 2))
 
 
 def adding_solved_fraction(y_true, y_pred, tol: float = 0.04) -> float:

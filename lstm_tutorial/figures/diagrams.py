@@ -24,7 +24,15 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangl
 
 from lstm_tutorial.figures.style import PALETTE, use_book_style
 
-__all__ = ["draw_rnn_unrolled", "draw_lstm_cell", "draw_gru_cell", "draw_attention", "draw_sequence_shapes"]
+__all__ = [
+    "draw_rnn_unrolled",
+    "LSTM_PATHS",
+    "draw_lstm_cell",
+    "GRU_PATHS",
+    "draw_gru_cell",
+    "draw_attention",
+    "draw_sequence_shapes",
+]
 
 # Fill colours by role: sigmoid gates, tanh blocks, plain linear maps, the cell boundary.
 _SIGMOID = "#D6EAF8"
@@ -96,9 +104,9 @@ def _box(ax, x, y, label, *, w=1.0, h=0.7, fill=_LINEAR, note=None, fontsize=13,
     return _Anchors(x, y, (x - w / 2, y), (x + w / 2, y), (x, y + h / 2), (x, y - h / 2))
 
 
-def _op(ax, x, y, symbol, *, r=0.27, fontsize=13):
+def _op(ax, x, y, symbol, *, r=0.27, fontsize=13, edge=_LINE, lw=1.3):
     """A circle for an element-wise operation: ``r"$\\odot$"``, ``"+"``, ``r"$1-$"``."""
-    ax.add_patch(Circle((x, y), r, facecolor="white", edgecolor=_LINE, linewidth=1.3, zorder=3))
+    ax.add_patch(Circle((x, y), r, facecolor="white", edgecolor=edge, linewidth=lw, zorder=3))
     ax.text(x, y, symbol, ha="center", va="center", fontsize=fontsize, zorder=4)
     return _Anchors(x, y, (x - r, y), (x + r, y), (x, y + r), (x, y - r))
 
@@ -214,8 +222,25 @@ def draw_rnn_unrolled(steps: int = 4):
     return fig
 
 
-def draw_lstm_cell():
-    """One LSTM step in the book's notation.
+#: The paths :func:`draw_lstm_cell` can highlight, in the order a reader meets them.
+LSTM_PATHS = ("forget", "input", "cell", "output")
+
+_HIGHLIGHT = PALETTE["vermillion"]
+
+
+_FADED = "#C4C4C4"
+
+
+def _path_style(highlight, paths, color, lw):
+    """Colour and line width of an element on ``paths``: as drawn when nothing is highlighted,
+    emphasised when one of its paths is, faded otherwise."""
+    if highlight is None:
+        return color, lw
+    return (_HIGHLIGHT, lw + 1.0) if highlight in paths else (_FADED, lw)
+
+
+def draw_lstm_cell(highlight: str | None = None):
+    """One LSTM step in the book's notation, optionally with one path highlighted.
 
     The cell state runs along the top from ``c_{t-1}`` to ``c_t``: the forget gate scales it
     (``f_t \\odot c_{t-1}``), the gated candidate is added (``+ i_t \\odot g_t``), and the output
@@ -223,9 +248,30 @@ def draw_lstm_cell():
     take ``x_t W_\\bullet + h_{t-1} U_\\bullet + b_\\bullet`` for their own slice of the fused
     ``W`` ``(D, 4H)``, ``U`` ``(H, 4H)`` and ``b`` ``(4H,)``, in the gate order i, f, g, o.
 
+    Args:
+        highlight: ``None`` for the plain diagram, or one of :data:`LSTM_PATHS`, drawn in colour
+            with everything else faded: ``"forget"`` (the forget gate ``f_t`` and what it scales,
+            ``f_t \\odot c_{t-1}``), ``"input"`` (the input gate ``i_t`` and the candidate ``g_t``,
+            multiplied into ``i_t \\odot g_t``), ``"cell"`` (the update
+            ``c_t = f_t \\odot c_{t-1} + i_t \\odot g_t`` along the top), ``"output"`` (the output
+            gate and ``h_t = o_t \\odot tanh(c_t)``).
+
     Returns:
         A figure with one axes.
     """
+    if highlight is not None and highlight not in LSTM_PATHS:
+        raise ValueError(f"highlight must be None or one of {list(LSTM_PATHS)}, got {highlight!r}")
+
+    def ink(*paths, color=_LINE, lw=1.4):
+        return dict(zip(("color", "lw"), _path_style(highlight, paths, color, lw)))
+
+    def edge(*paths, lw=1.3):
+        return dict(zip(("edge", "lw"), _path_style(highlight, paths, _LINE, lw)))
+
+    def text(*paths, color="black"):
+        return _path_style(highlight, paths, color, 0)[0]
+
+    gates = ("forget", "input", "output")  # the paths that start at the gate blocks
     width, height = 13.0, 8.6
     with use_book_style():
         fig, ax = _canvas(width, height)
@@ -244,49 +290,49 @@ def draw_lstm_cell():
         )
 
         x_f, x_i, x_g, x_o, x_h = 3.0, 5.0, 7.0, 9.0, 10.4
-        forget = _op(ax, x_f, y_c, r"$\odot$")
-        add = _op(ax, 6.0, y_c, "+")
-        _arrow(ax, (0.55, y_c), forget.left, color=_STATE, lw=2.4)
-        _arrow(ax, forget.right, add.left, color=_STATE, lw=2.4)
-        _arrow(ax, add.right, (12.45, y_c), color=_STATE, lw=2.4)
-        _label(ax, 0.5, y_c + 0.38, r"$c_{t-1}$", ha="left", color=_STATE)
-        _label(ax, 12.5, y_c + 0.38, r"$c_t$", ha="right", color=_STATE)
+        forget = _op(ax, x_f, y_c, r"$\odot$", **edge("forget", "cell"))
+        add = _op(ax, 6.0, y_c, "+", **edge("cell"))
+        _arrow(ax, (0.55, y_c), forget.left, **ink("forget", "cell", color=_STATE, lw=2.4))
+        _arrow(ax, forget.right, add.left, **ink("forget", "cell", color=_STATE, lw=2.4))
+        _arrow(ax, add.right, (12.45, y_c), **ink("cell", "output", color=_STATE, lw=2.4))
+        _label(ax, 0.5, y_c + 0.38, r"$c_{t-1}$", ha="left", color=text("forget", "cell", color=_STATE))
+        _label(ax, 12.5, y_c + 0.38, r"$c_t$", ha="right", color=text("cell", "output", color=_STATE))
 
-        gate_f = _box(ax, x_f, y_gate, r"$\sigma$", w=1.35, h=0.85, fill=_SIGMOID, note="forget")
-        gate_i = _box(ax, x_i, y_gate, r"$\sigma$", w=1.35, h=0.85, fill=_SIGMOID, note="input")
-        gate_g = _box(ax, x_g, y_gate, r"$\tanh$", w=1.35, h=0.85, fill=_TANH, note="candidate")
-        gate_o = _box(ax, x_o, y_gate, r"$\sigma$", w=1.35, h=0.85, fill=_SIGMOID, note="output")
+        gate_f = _box(ax, x_f, y_gate, r"$\sigma$", w=1.35, h=0.85, fill=_SIGMOID, note="forget", **edge("forget"))
+        gate_i = _box(ax, x_i, y_gate, r"$\sigma$", w=1.35, h=0.85, fill=_SIGMOID, note="input", **edge("input"))
+        gate_g = _box(ax, x_g, y_gate, r"$\tanh$", w=1.35, h=0.85, fill=_TANH, note="candidate", **edge("input"))
+        gate_o = _box(ax, x_o, y_gate, r"$\sigma$", w=1.35, h=0.85, fill=_SIGMOID, note="output", **edge("output"))
 
-        _arrow(ax, gate_f.top, forget.bottom)
-        _label(ax, x_f + 0.15, 5.3, r"$f_t$", ha="left")
+        _arrow(ax, gate_f.top, forget.bottom, **ink("forget"))
+        _label(ax, x_f + 0.15, 5.3, r"$f_t$", ha="left", color=text("forget"))
 
-        mul_in = _op(ax, 6.0, 5.3, r"$\odot$")
-        _arrow(ax, gate_i.top, (x_i, 5.3), mul_in.left)
-        _arrow(ax, gate_g.top, (x_g, 5.3), mul_in.right)
-        _label(ax, x_i - 0.15, 4.55, r"$i_t$", ha="right")
-        _label(ax, x_g + 0.15, 4.55, r"$g_t$", ha="left")
-        _arrow(ax, mul_in.top, add.bottom)
-        _label(ax, 6.15, 6.4, r"$i_t \odot g_t$", ha="left", fontsize=11, color=_MUTED)
+        mul_in = _op(ax, 6.0, 5.3, r"$\odot$", **edge("input"))
+        _arrow(ax, gate_i.top, (x_i, 5.3), mul_in.left, **ink("input"))
+        _arrow(ax, gate_g.top, (x_g, 5.3), mul_in.right, **ink("input"))
+        _label(ax, x_i - 0.15, 4.55, r"$i_t$", ha="right", color=text("input"))
+        _label(ax, x_g + 0.15, 4.55, r"$g_t$", ha="left", color=text("input"))
+        _arrow(ax, mul_in.top, add.bottom, **ink("input", "cell"))
+        _label(ax, 6.15, 6.4, r"$i_t \odot g_t$", ha="left", fontsize=11, color=text("input", "cell", color=_MUTED))
 
-        squash = _box(ax, x_h, 6.15, r"$\tanh$", w=1.0, h=0.6, fill=_TANH, fontsize=12)
-        _dot(ax, x_h, y_c, color=_STATE)
-        _arrow(ax, (x_h, y_c), squash.top, color=_STATE)
-        mul_out = _op(ax, x_h, 4.8, r"$\odot$")
-        _arrow(ax, squash.bottom, mul_out.top)
-        _arrow(ax, gate_o.top, (x_o, 4.8), mul_out.left)
-        _label(ax, x_o - 0.15, 4.45, r"$o_t$", ha="right")
-        _arrow(ax, mul_out.right, (12.45, 4.8))
-        _label(ax, 12.5, 5.2, r"$h_t$", ha="right")
+        squash = _box(ax, x_h, 6.15, r"$\tanh$", w=1.0, h=0.6, fill=_TANH, fontsize=12, **edge("output"))
+        _dot(ax, x_h, y_c, color=text("cell", "output", color=_STATE))
+        _arrow(ax, (x_h, y_c), squash.top, **ink("output", color=_STATE))
+        mul_out = _op(ax, x_h, 4.8, r"$\odot$", **edge("output"))
+        _arrow(ax, squash.bottom, mul_out.top, **ink("output"))
+        _arrow(ax, gate_o.top, (x_o, 4.8), mul_out.left, **ink("output"))
+        _label(ax, x_o - 0.15, 4.45, r"$o_t$", ha="right", color=text("output"))
+        _arrow(ax, mul_out.right, (12.45, 4.8), **ink("output"))
+        _label(ax, 12.5, 5.2, r"$h_t$", ha="right", color=text("output"))
 
-        _arrow(ax, (0.55, y_bus), (x_o, y_bus), head=False)
-        _label(ax, 0.5, y_bus + 0.38, r"$h_{t-1}$", ha="left")
-        _arrow(ax, (2.0, 1.0), (2.0, y_bus), head=False)
-        _dot(ax, 2.0, y_bus)
-        _label(ax, 2.0, 0.75, r"$x_t$")
+        _arrow(ax, (0.55, y_bus), (x_o, y_bus), head=False, **ink(*gates))
+        _label(ax, 0.5, y_bus + 0.38, r"$h_{t-1}$", ha="left", color=text(*gates))
+        _arrow(ax, (2.0, 1.0), (2.0, y_bus), head=False, **ink(*gates))
+        _dot(ax, 2.0, y_bus, color=text(*gates, color=_LINE))
+        _label(ax, 2.0, 0.75, r"$x_t$", color=text(*gates))
         for gate in (gate_f, gate_i, gate_g):
-            _dot(ax, gate.x, y_bus)
-        for gate in (gate_f, gate_i, gate_g, gate_o):
-            _arrow(ax, (gate.x, y_bus), gate.bottom)
+            _dot(ax, gate.x, y_bus, color=text(*gates, color=_LINE))
+        for gate, path in ((gate_f, "forget"), (gate_i, "input"), (gate_g, "input"), (gate_o, "output")):
+            _arrow(ax, (gate.x, y_bus), gate.bottom, **ink(path))
 
         _label(
             ax, 7.0, 1.0, r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)$", fontsize=12
@@ -303,7 +349,11 @@ def draw_lstm_cell():
     return fig
 
 
-def draw_gru_cell():
+#: The paths :func:`draw_gru_cell` can highlight, in the order of its equations.
+GRU_PATHS = ("reset", "candidate", "update")
+
+
+def draw_gru_cell(highlight: str | None = None):
     """One GRU step in the engine's (and PyTorch's) convention.
 
     .. math::
@@ -318,9 +368,27 @@ def draw_gru_cell():
     applies it to ``h_{t-1}`` before). The hidden state runs along the top: ``z_t`` keeps the old
     state, ``1 - z_t`` lets the candidate in.
 
+    Args:
+        highlight: ``None`` for the plain diagram, or one of :data:`GRU_PATHS`, drawn in colour
+            with everything else faded: ``"reset"`` (the reset gate ``r_t`` and the recurrent term
+            it scales), ``"candidate"`` (``n_t`` from both inputs, through the reset), ``"update"``
+            (the update gate ``z_t`` and the blend ``h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}``).
+
     Returns:
         A figure with one axes.
     """
+    if highlight is not None and highlight not in GRU_PATHS:
+        raise ValueError(f"highlight must be None or one of {list(GRU_PATHS)}, got {highlight!r}")
+
+    def ink(*paths, color=_LINE, lw=1.4):
+        return dict(zip(("color", "lw"), _path_style(highlight, paths, color, lw)))
+
+    def edge(*paths, lw=1.3):
+        return dict(zip(("edge", "lw"), _path_style(highlight, paths, _LINE, lw)))
+
+    def text(*paths, color="black"):
+        return _path_style(highlight, paths, color, 0)[0]
+
     width, height = 14.0, 8.6
     with use_book_style():
         fig, ax = _canvas(width, height, bottom=-0.5)
@@ -339,53 +407,62 @@ def draw_gru_cell():
         )
 
         x_z, x_r, x_un, x_wn, x_n = 3.4, 5.3, 7.3, 9.6, 11.6
-        keep = _op(ax, x_z, y_h, r"$\odot$")
-        add = _op(ax, x_n, y_h, "+")
-        _arrow(ax, (0.55, y_h), keep.left, color=_STATE, lw=2.4)
-        _arrow(ax, keep.right, add.left, color=_STATE, lw=2.4)
-        _arrow(ax, add.right, (13.45, y_h), color=_STATE, lw=2.4)
-        _label(ax, 0.5, y_h + 0.38, r"$h_{t-1}$", ha="left", color=_STATE)
-        _label(ax, 13.5, y_h + 0.38, r"$h_t$", ha="right", color=_STATE)
+        keep = _op(ax, x_z, y_h, r"$\odot$", **edge("update"))
+        add = _op(ax, x_n, y_h, "+", **edge("update"))
+        _arrow(ax, (0.55, y_h), keep.left, **ink("update", color=_STATE, lw=2.4))
+        _arrow(ax, keep.right, add.left, **ink("update", color=_STATE, lw=2.4))
+        _arrow(ax, add.right, (13.45, y_h), **ink("update", color=_STATE, lw=2.4))
+        _label(ax, 0.5, y_h + 0.38, r"$h_{t-1}$", ha="left", color=text(*GRU_PATHS, color=_STATE))
+        _label(ax, 13.5, y_h + 0.38, r"$h_t$", ha="right", color=text("update", color=_STATE))
 
-        _arrow(ax, (1.9, y_h), (1.9, y_bus), color=_STATE, head=False)
-        _dot(ax, 1.9, y_h, color=_STATE)
-        _arrow(ax, (1.9, y_bus), (x_wn, y_bus), head=False)
-        _dot(ax, 1.9, y_bus)
-        _label(ax, 1.75, 4.6, r"$h_{t-1}$", ha="right", fontsize=11, color=_STATE)
-        _arrow(ax, (2.5, 1.0), (2.5, y_bus), head=False)
-        _dot(ax, 2.5, y_bus)
-        _label(ax, 2.5, 0.75, r"$x_t$")
+        _arrow(ax, (1.9, y_h), (1.9, y_bus), head=False, **ink(*GRU_PATHS, color=_STATE))
+        _dot(ax, 1.9, y_h, color=text(*GRU_PATHS, color=_STATE))
+        _arrow(ax, (1.9, y_bus), (x_wn, y_bus), head=False, **ink(*GRU_PATHS))
+        _dot(ax, 1.9, y_bus, color=text(*GRU_PATHS, color=_LINE))
+        _label(ax, 1.75, 4.6, r"$h_{t-1}$", ha="right", fontsize=11, color=text(*GRU_PATHS, color=_STATE))
+        _arrow(ax, (2.5, 1.0), (2.5, y_bus), head=False, **ink(*GRU_PATHS))
+        _dot(ax, 2.5, y_bus, color=text(*GRU_PATHS, color=_LINE))
+        _label(ax, 2.5, 0.75, r"$x_t$", color=text(*GRU_PATHS))
 
-        gate_z = _box(ax, x_z, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="update")
-        gate_r = _box(ax, x_r, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="reset")
-        rec = _box(ax, x_un, y_gate, r"$h_{t-1} U_n + b_{Un}$", w=2.2, h=0.75, fontsize=11)
-        inp = _box(ax, x_wn, y_gate, r"$x_t W_n + b_n$", w=1.8, h=0.75, fontsize=11)
-        for block in (gate_z, gate_r, rec, inp):
-            _arrow(ax, (block.x, y_bus), block.bottom)
+        gate_z = _box(ax, x_z, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="update", **edge("update"))
+        gate_r = _box(ax, x_r, y_gate, r"$\sigma$", w=1.3, h=0.85, fill=_SIGMOID, note="reset", **edge("reset"))
+        rec = _box(
+            ax, x_un, y_gate, r"$h_{t-1} U_n + b_{Un}$", w=2.2, h=0.75, fontsize=11, **edge("reset", "candidate")
+        )
+        inp = _box(ax, x_wn, y_gate, r"$x_t W_n + b_n$", w=1.8, h=0.75, fontsize=11, **edge("candidate"))
+        for block, paths in (
+            (gate_z, ("update",)),
+            (gate_r, ("reset",)),
+            (rec, ("reset", "candidate")),
+            (inp, ("candidate",)),
+        ):
+            _arrow(ax, (block.x, y_bus), block.bottom, **ink(*paths))
         for block in (gate_z, gate_r, rec):
-            _dot(ax, block.x, y_bus)
+            _dot(ax, block.x, y_bus, color=text(*GRU_PATHS, color=_LINE))
 
-        flip = _op(ax, 7.3, y_mix, r"$1-$", r=0.34, fontsize=10)
-        mix = _op(ax, x_n, y_mix, r"$\odot$")
-        _dot(ax, x_z, y_mix)
-        _arrow(ax, gate_z.top, keep.bottom)
-        _arrow(ax, (x_z, y_mix), flip.left)
-        _arrow(ax, flip.right, mix.left)
-        _arrow(ax, mix.top, add.bottom)
-        _label(ax, x_z + 0.15, 4.8, r"$z_t$", ha="left")
-        _label(ax, 9.3, y_mix + 0.3, r"$1 - z_t$", fontsize=11, color=_MUTED)
+        flip = _op(ax, 7.3, y_mix, r"$1-$", r=0.34, fontsize=10, **edge("update"))
+        mix = _op(ax, x_n, y_mix, r"$\odot$", **edge("update"))
+        _dot(ax, x_z, y_mix, color=text("update", color=_LINE))
+        _arrow(ax, gate_z.top, keep.bottom, **ink("update"))
+        _arrow(ax, (x_z, y_mix), flip.left, **ink("update"))
+        _arrow(ax, flip.right, mix.left, **ink("update"))
+        _arrow(ax, mix.top, add.bottom, **ink("update"))
+        _label(ax, x_z + 0.15, 4.8, r"$z_t$", ha="left", color=text("update"))
+        _label(ax, 9.3, y_mix + 0.3, r"$1 - z_t$", fontsize=11, color=text("update", color=_MUTED))
 
-        reset = _op(ax, x_un, y_cand, r"$\odot$")
-        _arrow(ax, gate_r.top, (x_r, y_cand), reset.left)
-        _label(ax, x_r - 0.15, 4.5, r"$r_t$", ha="right")
-        _arrow(ax, rec.top, reset.bottom)
-        plus = _op(ax, x_wn, y_cand, "+")
-        _arrow(ax, reset.right, plus.left)
-        _arrow(ax, inp.top, plus.bottom)
-        cand = _box(ax, x_n, y_cand, r"$\tanh$", w=1.1, h=0.7, fill=_TANH)
-        _arrow(ax, plus.right, cand.left)
-        _arrow(ax, cand.top, mix.bottom)
-        _label(ax, x_n + 0.15, (cand.top[1] + mix.bottom[1]) / 2, r"$n_t$", ha="left")
+        reset = _op(ax, x_un, y_cand, r"$\odot$", **edge("reset", "candidate"))
+        _arrow(ax, gate_r.top, (x_r, y_cand), reset.left, **ink("reset"))
+        _label(ax, x_r - 0.15, 4.5, r"$r_t$", ha="right", color=text("reset"))
+        _arrow(ax, rec.top, reset.bottom, **ink("reset", "candidate"))
+        plus = _op(ax, x_wn, y_cand, "+", **edge("candidate"))
+        _arrow(ax, reset.right, plus.left, **ink("candidate"))
+        _arrow(ax, inp.top, plus.bottom, **ink("candidate"))
+        cand = _box(ax, x_n, y_cand, r"$\tanh$", w=1.1, h=0.7, fill=_TANH, **edge("candidate"))
+        _arrow(ax, plus.right, cand.left, **ink("candidate"))
+        _arrow(ax, cand.top, mix.bottom, **ink("candidate", "update"))
+        _label(
+            ax, x_n + 0.15, (cand.top[1] + mix.bottom[1]) / 2, r"$n_t$", ha="left", color=text("candidate", "update")
+        )
 
         _label(
             ax,

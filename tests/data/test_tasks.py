@@ -57,6 +57,43 @@ def test_adding_baseline_matches_closed_form(variant, const, closed):
     assert abs(tasks.adding_problem_baseline(variant, y) - closed) < 4 * se
 
 
+@pytest.mark.parametrize("variant,closed", [("modern", 1 / 12), ("1997", 1 / 48)])
+def test_adding_nearer_value_baseline_matches_closed_form(variant, closed):
+    assert tasks.adding_nearer_value_baseline(variant=variant) == pytest.approx(closed)
+    assert closed == pytest.approx(tasks.adding_problem_baseline(variant) / 2)  # one of two equal shares
+    X, y = tasks.adding_problem(N_BIG, 30, variant=variant, seed=4)
+    level = tasks.adding_nearer_value_baseline(X, y, variant=variant)
+    se = closed * math.sqrt(0.8 / N_BIG)  # sd of a squared uniform deviation is sqrt(4/5) times its mean
+    assert abs(level - closed) < 4 * se
+
+
+def test_adding_nearer_value_baseline_reads_the_later_marker():
+    X = np.zeros((2, 6, 2), dtype=np.float32)
+    X[0, [1, 4], 1] = 1.0
+    X[0, [1, 4], 0] = [0.25, 0.75]  # x2 = 0.75 at the later marker
+    X[1, [0, 5], 1] = 1.0
+    X[1, [0, 5], 0] = [1.0, 0.0]
+    y = np.array([1.0, 1.0])
+    # predictions x2 + 0.5: 1.25 and 0.5; errors -0.25 and 0.5
+    assert tasks.adding_nearer_value_baseline(X, y) == pytest.approx((0.25**2 + 0.5**2) / 2)
+    # "1997": 0.5 + x2 / 4 = 0.6875 and 0.5
+    assert tasks.adding_nearer_value_baseline(X, y, variant="1997") == pytest.approx((0.3125**2 + 0.5**2) / 2)
+
+
+def test_adding_nearer_value_baseline_bad_input():
+    X, y = tasks.adding_problem(4, 10, seed=0)
+    with pytest.raises(ValueError, match="both X and y"):
+        tasks.adding_nearer_value_baseline(X)
+    with pytest.raises(ValueError, match=r"X must be \(N, T, 2\) and y \(N,\)"):
+        tasks.adding_nearer_value_baseline(X, y[:3])
+    with pytest.raises(ValueError, match="variant"):
+        tasks.adding_nearer_value_baseline(X, y, variant="1998")
+    X_bad = X.copy()
+    X_bad[0, :, 1] = 0.0
+    with pytest.raises(ValueError, match="exactly 2 markers"):
+        tasks.adding_nearer_value_baseline(X_bad, y)
+
+
 def test_adding_1997_chance_solved_fraction():
     _, y = tasks.adding_problem(N_BIG, 30, variant="1997", seed=2)
     frac = tasks.adding_solved_fraction(y, np.full_like(y, 0.5))

@@ -115,3 +115,74 @@ def test_style_does_not_leak():
     before = dict(matplotlib.rcParams)
     _draw("draw_lstm_cell")
     assert dict(matplotlib.rcParams) == before
+
+
+def _label_colours(fig):
+    import matplotlib.colors as mcolors
+
+    return {t.get_text(): mcolors.to_hex(t.get_color()) for ax in fig.axes for t in ax.texts}
+
+
+@pytest.mark.parametrize(
+    "path, lit, faded",
+    [
+        ("forget", [r"$f_t$", r"$c_{t-1}$"], [r"$i_t$", r"$g_t$", r"$o_t$", r"$h_t$"]),
+        ("input", [r"$i_t$", r"$g_t$", r"$i_t \odot g_t$"], [r"$f_t$", r"$o_t$", r"$h_t$"]),
+        ("cell", [r"$c_{t-1}$", r"$c_t$", r"$i_t \odot g_t$"], [r"$f_t$", r"$i_t$", r"$g_t$", r"$o_t$", r"$h_t$"]),
+        ("output", [r"$o_t$", r"$h_t$", r"$c_t$"], [r"$f_t$", r"$i_t$", r"$g_t$", r"$c_{t-1}$"]),
+    ],
+)
+def test_lstm_highlight_colours_one_path(path, lit, faded):
+    colours = _label_colours(_draw("draw_lstm_cell", path))
+    assert {colours[label] for label in lit} == {diagrams._HIGHLIGHT.lower()}
+    assert {colours[label] for label in faded} == {diagrams._FADED.lower()}
+    # the equations under the cell stay readable in every picture
+    assert colours[r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)$"] == "#000000"
+
+
+def test_lstm_highlights_differ_and_plain_is_unchanged():
+    def signature(fig):
+        fig.canvas.draw()
+        return bytes(fig.canvas.buffer_rgba())
+
+    plain = signature(_draw("draw_lstm_cell"))
+    assert signature(diagrams.draw_lstm_cell(highlight=None)) == plain
+    pictures = [signature(_draw("draw_lstm_cell", path)) for path in diagrams.LSTM_PATHS]
+    assert len({plain, *pictures}) == 1 + len(diagrams.LSTM_PATHS)
+    plain_colours = set(_label_colours(_draw("draw_lstm_cell")).values())
+    assert not plain_colours & {diagrams._HIGHLIGHT.lower(), diagrams._FADED.lower()}
+
+
+def test_lstm_highlight_rejects_unknown_path():
+    with pytest.raises(
+        ValueError, match=r"highlight must be None or one of \['forget', 'input', 'cell', 'output'\], got 'gate'"
+    ):
+        diagrams.draw_lstm_cell("gate")
+
+
+@pytest.mark.parametrize(
+    "path, lit, faded",
+    [
+        ("reset", [r"$r_t$"], [r"$z_t$", r"$1 - z_t$", r"$h_t$", r"$n_t$"]),
+        ("candidate", [r"$n_t$"], [r"$r_t$", r"$z_t$", r"$1 - z_t$", r"$h_t$"]),
+        ("update", [r"$z_t$", r"$1 - z_t$", r"$h_t$", r"$n_t$"], [r"$r_t$"]),
+    ],
+)
+def test_gru_highlight_colours_one_path(path, lit, faded):
+    colours = _label_colours(_draw("draw_gru_cell", path))
+    assert {colours[label] for label in lit} == {diagrams._HIGHLIGHT.lower()}
+    assert {colours[label] for label in faded} == {diagrams._FADED.lower()}
+
+
+def test_gru_highlights_differ_and_plain_is_unchanged():
+    def signature(fig):
+        fig.canvas.draw()
+        return bytes(fig.canvas.buffer_rgba())
+
+    plain = signature(_draw("draw_gru_cell"))
+    pictures = [signature(_draw("draw_gru_cell", path)) for path in diagrams.GRU_PATHS]
+    assert len({plain, *pictures}) == 1 + len(diagrams.GRU_PATHS)
+    plain_colours = set(_label_colours(_draw("draw_gru_cell")).values())
+    assert not plain_colours & {diagrams._HIGHLIGHT.lower(), diagrams._FADED.lower()}
+    with pytest.raises(ValueError, match=r"highlight must be None or one of \['reset', 'candidate', 'update'\]"):
+        diagrams.draw_gru_cell("output")
