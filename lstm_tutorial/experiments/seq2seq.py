@@ -160,7 +160,7 @@ def make_test_set(config: Seq2SeqConfig) -> list[tuple[list[str], list[str]]]:
     """The fixed test pairs (``default_rng([2, 0])``, whatever the seed).
 
     Copy and reverse: ``n_test`` pairs at every length in ``test_lengths``; dates: ``20 n_test``
-    dates, whose source lengths (6 to 9 words) come as they fall.
+    dates, whose source lengths (6 to 8 words) come as they fall.
     """
     task = make_task(config)
     rng = np.random.default_rng([2, 0])
