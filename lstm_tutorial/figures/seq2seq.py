@@ -42,7 +42,7 @@ def plot_accuracy_vs_length(
         raise ValueError(f"lengths must be a non-empty 1-D array, got shape {x.shape}")
     curves = _check_mapping("curves", curves)
     with use_book_style():
-        fig, ax = _new_axes(ax, figsize=(7.0, 4.2))
+        fig, ax = _new_axes(ax, figsize=(7.0, 4.6))
         if trained_up_to is not None:
             ax.axvspan(trained_up_to + 0.5, x.max() + 0.5, color="0.5", alpha=0.12, linewidth=0)
             ax.text(trained_up_to + 1, 1.02, "longer than any training source", fontsize=9, va="bottom", color="0.3")
@@ -56,5 +56,5 @@ def plot_accuracy_vs_length(
         ax.set_ylabel(ylabel)
         ax.set_ylim(0, 1.08)
         ax.set_xlim(x.min() - 0.5, x.max() + 0.5)
-        ax.legend(loc="lower left", fontsize=9)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False, fontsize=9)
     return fig
