@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lstm_tutorial.figures.seq2seq import plot_accuracy_vs_length  # noqa: E402
+from lstm_tutorial.figures.seq2seq import draw_encoder_decoder, plot_accuracy_vs_length  # noqa: E402
 
 pytestmark = pytest.mark.disable_socket
 
@@ -39,3 +39,12 @@ def test_errors():
         plot_accuracy_vs_length([1, 2], {"a": [0.5, 0.5, 0.5]})
     with pytest.raises(TypeError, match="curves must be a dict"):
         plot_accuracy_vs_length([1, 2], [0.5, 0.5])
+
+
+def test_encoder_decoder_diagram_labels_every_token():
+    fig = draw_encoder_decoder(("c", "a", "b"), ("b", "a", "c"))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts.count("LSTM") == 3 + 4  # S encoder steps, T = target + 1 decoder steps
+    assert {"$x_1$ = c", "$x_3$ = b", "BOS", "EOS", "$h_S, c_S$"} <= set(texts)
+    with pytest.raises(ValueError, match="target must hold 1 to 6 tokens"):
+        draw_encoder_decoder(("a",), ())
