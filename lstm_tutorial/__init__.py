@@ -14,14 +14,16 @@
                         dense head, losses, clipping and optimisers, SequenceModel, fit and fit_tbptt
       gradcheck.py      finite-difference gradient checks
       attention.py      scaled dot-product and multi-head attention, masks, positional encoding
+      transformer_block.py  LayerNorm, feed-forward, residuals: the encoder block, pre- and post-norm
       variants.py       peepholes and the 1997 cell without a forget gate
       generation.py     perplexity, evaluation over a stream, sampling text
 
     data/             offline data, NumPy only
       tasks.py          adding, copy, temporal order, embedded Reber, delayed and reason recall, echo
       series.py / text.py / classification.py / music.py
-                        CO2 and sunspots, the book's corpus, digits, generated melodies
+                        CO2 (monthly and weekly) and sunspots, the book's corpus, digits, generated melodies
       masking.py        BERT's corruption of a batch
+      seq2seq.py        copy, reverse and dates-in-words tasks, their vocabulary and padded batches
       baselines.py      naive and seasonal forecasts, uniform / unigram / bigram models
 
     frameworks/       PyTorch and Keras (imports engine and data)
@@ -31,14 +33,15 @@
       training.py       one training loop per framework, the warm-up/cosine schedule
       init.py           the forget-gate bias
       distributed.py    one model trained with DistributedDataParallel
+      seq2seq.py        the encoder-decoder LSTM: Encoder, Decoder, Seq2Seq, greedy decoding
 
     experiments/      one module per experiment (config, run, cached results; python -m ...)
       results.py        the one home of the results files in resources/
       reproduction / gradient_flow / adding_numpy / delayed_recall / tbptt_echo /
-      regularisation / melody / recall / mlm / scaling / bench / timing
+      regularisation / weekly_forecaster / melody / seq2seq / recall / mlm / scaling / bench / timing
 
     figures/          plots and diagrams, drawn from result rows
-      style.py / plots.py / diagrams.py
+      style.py / plots.py / diagrams.py / seq2seq.py
 """
 
 from lstm_tutorial.repro import seed_everything

@@ -20,6 +20,7 @@ EXPERIMENTS = {
     "reproduction": ["lstm_tutorial.experiments.reproduction", "table"],
     "tbptt_echo": ["lstm_tutorial.experiments.tbptt_echo"],
     "regularisation": ["lstm_tutorial.experiments.regularisation"],
+    "weekly_forecaster": ["lstm_tutorial.experiments.weekly_forecaster"],
     "melody": ["lstm_tutorial.experiments.melody"],
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],

@@ -40,10 +40,28 @@ BOOK = ROOT / "book"
 pytestmark = pytest.mark.jupyterlab
 
 # One short chapter of each part, each with solutions, citations and figures.
-CHAPTERS = ["part1/rnn.ipynb", "part2/gates.ipynb", "part3/pytorch.ipynb", "part5/attention.ipynb"]
+CHAPTERS = [
+    "part1/rnn.ipynb",
+    "part2/gates.ipynb",
+    "part3/pytorch.ipynb",
+    "part4/encoder_decoder.ipynb",
+    "part5/attention.ipynb",
+]
 RUN_TIMEOUT_S = 300  # per chapter; each runs in well under 90 s on 2 cores
 AUTHOR_YEAR = re.compile(r"[A-Z][\w-]+.*\b(19|20)\d\d\b")  # "Elman, 1990", not the key "elman1990finding"
-RAW_MYST = [":::{", "```{", "{doc}", "{cite}", "{cite:", "{eq}", "{numref}", "{math}", ":label:", ":class: dropdown", ":pyobject:"]
+RAW_MYST = [
+    ":::{",
+    "```{",
+    "{doc}",
+    "{cite}",
+    "{cite:",
+    "{eq}",
+    "{numref}",
+    "{math}",
+    ":label:",
+    ":class: dropdown",
+    ":pyobject:",
+]
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 LAUNCH_ARGS = [
@@ -58,7 +76,7 @@ LAUNCH_ARGS = [
 
 # Loaded into the server and every kernel through PYTHONPATH: logs each lookup of a host that is
 # not this machine. (It shadows any sitecustomize of the interpreter, which a venv does not need.)
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import os, socket
 _log = os.environ.get("LSTM_BOOK_NETLOG")
 _local = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "", None, socket.gethostname()}
@@ -70,7 +88,7 @@ def getaddrinfo(host, *args, **kwargs):
             f.write(f"pid {os.getpid()} looked up {name}\\n")
     return _getaddrinfo(host, *args, **kwargs)
 socket.getaddrinfo = getaddrinfo
-'''
+"""
 
 
 def _find_chromium() -> str | None:
@@ -188,9 +206,7 @@ def _open_and_run(browser, base: str, token: str, chapter: str) -> dict:
     )
     page.evaluate("async () => { await jupyterapp.shell.currentWidget.sessionContext.ready; }")
     t0 = time.monotonic()
-    seen["run_all"] = page.evaluate(
-        "async () => await jupyterapp.commands.execute('notebook:run-all-cells')"
-    )
+    seen["run_all"] = page.evaluate("async () => await jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
         "() => jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
         timeout=RUN_TIMEOUT_S * 1000,
