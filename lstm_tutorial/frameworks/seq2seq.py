@@ -18,6 +18,17 @@ batch-first; ``PAD = 0``, ``BOS = 1``, ``EOS = 2`` as in :mod:`lstm_tutorial.dat
   true previous token); :meth:`Seq2Seq.greedy_decode` runs free (the decoder reads its own
   previous prediction), through :func:`greedy_loop`, which takes any step function.
 - :func:`seq2seq_loss`: cross-entropy over the real target tokens (``PAD`` ignored).
+
+Attention (the NumPy forward pass of the same scores is :mod:`lstm_tutorial.engine.rnn_attention`):
+
+- :class:`AdditiveAttention` (Bahdanau, Cho and Bengio 2015) and :class:`MultiplicativeAttention`
+  (Luong, Pham and Manning 2015, the "general" score): ``(query, keys, mask) -> (context, weights)``,
+  weights exactly 0 on padded source positions; :func:`attention_params_from_torch` reads their
+  weights out in the engine's ``x W`` layout.
+- :class:`AttentionDecoder`: a :class:`Decoder` whose every step reads all the encoder states
+  ``enc.outputs``, one design per score (see the class); :meth:`AttentionDecoder.forward_with_weights`
+  and :meth:`AttentionDecoder.step_with_weights` also return the attention weights, and
+  :func:`teacher_forced_attention` gives a model's ``(B, T, S)`` alignment for heatmaps.
 """
 
 from __future__ import annotations
@@ -41,6 +52,12 @@ __all__ = [
     "Seq2Seq",
     "greedy_loop",
     "seq2seq_loss",
+    "source_mask",
+    "AdditiveAttention",
+    "MultiplicativeAttention",
+    "attention_params_from_torch",
+    "AttentionDecoder",
+    "teacher_forced_attention",
 ]
 
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
@@ -239,3 +256,228 @@ def seq2seq_loss(logits: torch.Tensor, tgt_out: torch.Tensor, *, pad_id: int = P
     if logits.shape[:2] != tgt_out.shape:
         raise ValueError(f"logits (B, T, V) = {tuple(logits.shape)} do not fit tgt_out (B, T) = {tuple(tgt_out.shape)}")
     return nn.functional.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=pad_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Attention: the decoder looks back at every encoder state.
+
+
+def source_mask(lengths: torch.Tensor, S: int) -> torch.Tensor:
+    """``(B, S)`` boolean, True at the real source positions ``s < lengths[b]``."""
+    return torch.arange(S, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last axis (source positions); padded positions get -inf, so weight exactly 0."""
+    if mask.dtype != torch.bool or mask.shape != (scores.shape[0], scores.shape[-1]):
+        raise ValueError(
+            f"mask must be a boolean tensor (B, S) = {(scores.shape[0], scores.shape[-1])}, True = real source "
+            f"position, got {mask.dtype} of shape {tuple(mask.shape)}"
+        )
+    if not bool(mask.any(dim=1).all()):
+        b = int(torch.argmin(mask.any(dim=1).to(torch.int8)))
+        raise ValueError(f"mask row {b} has no True entry: source {b} has no position to attend to")
+    if scores.dim() == 3:
+        mask = mask[:, None, :]  # the same source positions for every decoder step
+    return scores.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+
+
+def _read(weights: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """``context = sum_s weights_s values_s``: ``(B, [T,] S)`` and ``(B, S, Dv)`` -> ``(B, [T,] Dv)``."""
+    if weights.dim() == 2:
+        return torch.bmm(weights[:, None, :], values)[:, 0]
+    return torch.bmm(weights, values)
+
+
+def _check_query(query: torch.Tensor, keys: torch.Tensor) -> None:
+    if query.dim() not in (2, 3) or keys.dim() != 3 or query.shape[0] != keys.shape[0]:
+        raise ValueError(
+            f"query must be (B, Hq) or (B, T, Hq) and keys (B, S, Hk) with the same B, got query "
+            f"{tuple(query.shape)} and keys {tuple(keys.shape)}"
+        )
+
+
+class AdditiveAttention(nn.Module):
+    """Bahdanau's additive attention: ``e_s = v^T tanh(q W_q + k_s W_k)``, a softmax over the real positions.
+
+    Args:
+        query_size: ``Hq``, the decoder state's size.
+        key_size: ``Hk``, the encoder state's size.
+        attn_size: ``A``, the width of the score's hidden layer.
+
+    ``W_q``, ``W_k`` and ``v`` are ``nn.Linear`` layers without bias (the engine's ``W_q`` is
+    ``W_q.weight.T``; :func:`attention_params_from_torch`).
+    """
+
+    def __init__(self, query_size: int, key_size: int, attn_size: int):
+        super().__init__()
+        self.W_q = nn.Linear(check_int("query_size", query_size), check_int("attn_size", attn_size), bias=False)
+        self.W_k = nn.Linear(check_int("key_size", key_size), attn_size, bias=False)
+        self.v = nn.Linear(attn_size, 1, bias=False)
+
+    def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
+        """``keys W_k`` ``(B, S, A)``: the same at every decoder step, so a decoder computes it once."""
+        return self.W_k(keys)
+
+    def forward(
+        self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor, *, projected_keys: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``query (B, [T,] Hq)``, ``keys (B, S, Hk)``, ``mask (B, S)`` (True = real position).
+
+        Returns ``(context (B, [T,] Hk), weights (B, [T,] S))``.
+        """
+        _check_query(query, keys)
+        k = self.project_keys(keys) if projected_keys is None else projected_keys  # (B, S, A)
+        q = self.W_q(query)  # (B, [T,] A)
+        hidden = torch.tanh(q[:, None, :] + k if q.dim() == 2 else q[:, :, None, :] + k[:, None])  # (B, [T,] S, A)
+        scores = self.v(hidden)[..., 0]  # Bahdanau eq. 6 / A.1.2: (B, [T,] S)
+        weights = _masked_softmax(scores, mask)
+        return _read(weights, keys), weights  # Bahdanau eq. 5
+
+
+class MultiplicativeAttention(nn.Module):
+    """Luong's "general" multiplicative attention: ``e_s = q W k_s^T``, a softmax over the real positions.
+
+    ``W (Hq, Hk)`` is stored as ``nn.Linear(Hq, Hk, bias=False)``, whose ``weight`` is ``W^T``;
+    the query is projected once (``q W``) and dotted with every key.
+    """
+
+    def __init__(self, query_size: int, key_size: int):
+        super().__init__()
+        self.W = nn.Linear(check_int("query_size", query_size), check_int("key_size", key_size), bias=False)
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``query (B, [T,] Hq)``, ``keys (B, S, Hk)``, ``mask (B, S)`` (True = real position).
+
+        Returns ``(context (B, [T,] Hk), weights (B, [T,] S))``.
+        """
+        _check_query(query, keys)
+        qW = self.W(query)  # (B, [T,] Hk)
+        scores = _read(qW, keys.transpose(1, 2))  # Luong eq. 8, general: (B, [T,] S)
+        weights = _masked_softmax(scores, mask)  # Luong eq. 7
+        return _read(weights, keys), weights
+
+
+def attention_params_from_torch(module: nn.Module) -> dict:
+    """The weights of an attention module as NumPy arrays in the layout of :mod:`lstm_tutorial.engine.rnn_attention`."""
+
+    def arr(t):
+        return t.detach().cpu().numpy().copy()
+
+    if isinstance(module, AdditiveAttention):
+        return {"W_q": arr(module.W_q.weight.T), "W_k": arr(module.W_k.weight.T), "v": arr(module.v.weight[0])}
+    if isinstance(module, MultiplicativeAttention):
+        return {"W": arr(module.W.weight.T)}
+    raise TypeError(f"module must be an AdditiveAttention or MultiplicativeAttention, got {type(module).__name__}")
+
+
+class AttentionDecoder(Decoder):
+    """A :class:`Decoder` that looks back at every encoder state at every step.
+
+    It still starts from the encoder's final state (:meth:`Decoder.init_state`), and reads
+    ``enc.outputs`` ``(B, S, H)`` through one of two designs, each the one of its paper:
+
+    - ``score="additive"`` (Bahdanau et al. 2015): *before* the LSTM step, the previous state
+      ``h_{t-1}`` asks; the context ``c_t`` is concatenated to the input embedding, so the LSTM
+      reads ``[embed(y_{t-1}); c_t]`` (their eq. 4, ``s_t = f(s_{t-1}, y_{t-1}, c_t)``), and the
+      head reads ``[h_t; c_t]`` (their ``g(y_{t-1}, s_t, c_t)`` without the ``y_{t-1}`` term).
+      The steps must run one after another, so teacher forcing loops over ``T``.
+    - ``score="multiplicative"`` (Luong et al. 2015): *after* the LSTM step, ``h_t`` asks; the
+      attentional state ``h~_t = tanh([c_t; h_t] W_c)`` (their eq. 5) feeds the head (eq. 6).
+      The LSTM never reads the context (no "input feeding"), so under teacher forcing the LSTM
+      runs over all ``T`` steps in one call and attention reads them all at once.
+
+    Args:
+        vocab_size, embed_dim, hidden_size, pad_id: as :class:`Decoder` (``H`` is also the key size).
+        score: ``"additive"`` or ``"multiplicative"``.
+        attn_size: ``A`` of the additive score (default ``H``); not used by the multiplicative one.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int,
+        hidden_size: int,
+        *,
+        score: str = "additive",
+        attn_size: int | None = None,
+        pad_id: int = PAD_ID,
+    ):
+        super().__init__(vocab_size, embed_dim, hidden_size, pad_id=pad_id)
+        if score not in ("additive", "multiplicative"):
+            raise ValueError(f"score must be 'additive' or 'multiplicative', got {score!r}")
+        self.score = score
+        H = hidden_size
+        if score == "additive":
+            self.attention = AdditiveAttention(H, H, H if attn_size is None else attn_size)
+            self.lstm = nn.LSTM(embed_dim + H, H, batch_first=True)  # reads [embed(y_{t-1}); c_t]
+            self.head = nn.Linear(2 * H, vocab_size)  # reads [h_t; c_t]
+        else:
+            self.attention = MultiplicativeAttention(H, H)
+            self.combine = nn.Linear(2 * H, H, bias=False)  # W_c of Luong eq. 5, on [c_t; h_t]
+
+    def _additive_step(self, emb, state, enc, mask, projected_keys):
+        h_prev = state[0][0]  # (B, H): the state before this step asks
+        context, weights = self.attention(h_prev, enc.outputs, mask, projected_keys=projected_keys)  # (B, H), (B, S)
+        out, state = self.lstm(torch.cat([emb, context], dim=-1)[:, None], state)  # (B, 1, H)
+        logits = self.head(torch.cat([out[:, 0], context], dim=-1))  # (B, V)
+        return logits, state, weights
+
+    def _multiplicative(self, emb, state, enc, mask):
+        out, state = self.lstm(emb, state)  # (B, T, H): no context enters the LSTM
+        context, weights = self.attention(out, enc.outputs, mask)  # h_t asks: (B, T, H), (B, T, S)
+        h_tilde = torch.tanh(self.combine(torch.cat([context, out], dim=-1)))  # Luong eq. 5
+        return self.head(h_tilde), state, weights  # Luong eq. 6 (logits; the softmax is in the loss)
+
+    def step_with_weights(
+        self, y_prev: torch.Tensor, state: State, enc: EncoderOutput
+    ) -> tuple[torch.Tensor, State, torch.Tensor]:
+        """One step: ``(logits (B, V), state, weights (B, S))``, the weights over the source of this step."""
+        y_prev = _check_ids("y_prev", y_prev, self.vocab_size, ndim=1)
+        mask = source_mask(enc.lengths, enc.outputs.shape[1])
+        emb = self.embed(y_prev)  # (B, E)
+        if self.score == "additive":
+            return self._additive_step(emb, state, enc, mask, None)
+        logits, state, weights = self._multiplicative(emb[:, None], state, enc, mask)
+        return logits[:, 0], state, weights[:, 0]
+
+    def step(self, y_prev: torch.Tensor, state: State, enc: EncoderOutput) -> tuple[torch.Tensor, State]:
+        """One step, as :meth:`Decoder.step`: ``(logits (B, V), state)``."""
+        logits, state, _ = self.step_with_weights(y_prev, state, enc)
+        return logits, state
+
+    def forward_with_weights(
+        self, tgt_in: torch.Tensor, state: State, enc: EncoderOutput
+    ) -> tuple[torch.Tensor, State, torch.Tensor]:
+        """Teacher forcing over ``tgt_in (B, T)``: ``(logits (B, T, V), state, weights (B, T, S))``.
+
+        The same numbers as :meth:`step_with_weights` on each column in turn (tested).
+        """
+        tgt_in = _check_ids("tgt_in", tgt_in, self.vocab_size, ndim=2)
+        mask = source_mask(enc.lengths, enc.outputs.shape[1])
+        emb = self.embed(tgt_in)  # (B, T, E)
+        if self.score == "multiplicative":
+            return self._multiplicative(emb, state, enc, mask)
+        projected = self.attention.project_keys(enc.outputs)  # (B, S, A), once for all steps
+        logits, weights = [], []
+        for t in range(tgt_in.shape[1]):
+            lt, state, wt = self._additive_step(emb[:, t], state, enc, mask, projected)
+            logits.append(lt)
+            weights.append(wt)
+        return torch.stack(logits, dim=1), state, torch.stack(weights, dim=1)
+
+    def forward(self, tgt_in: torch.Tensor, state: State, enc: EncoderOutput) -> tuple[torch.Tensor, State]:
+        """Teacher forcing, as :meth:`Decoder.forward`: ``(logits (B, T, V), state)``."""
+        logits, state, _ = self.forward_with_weights(tgt_in, state, enc)
+        return logits, state
+
+
+@torch.no_grad()
+def teacher_forced_attention(model: Seq2Seq, src: torch.Tensor, src_lengths, tgt_in: torch.Tensor) -> torch.Tensor:
+    """The attention weights ``(B, T, S)`` of a :class:`Seq2Seq` with an :class:`AttentionDecoder`,
+    reading ``tgt_in`` (the true target, or the model's own greedy output, after ``BOS``)."""
+    if not isinstance(model.decoder, AttentionDecoder):
+        raise TypeError(f"model.decoder must be an AttentionDecoder, got {type(model.decoder).__name__}")
+    enc = model.encoder(src, src_lengths)
+    _, _, weights = model.decoder.forward_with_weights(tgt_in, model.decoder.init_state(enc), enc)
+    return weights
