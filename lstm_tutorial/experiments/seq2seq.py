@@ -246,11 +246,15 @@ def _overall(counts: dict) -> dict:
     return out
 
 
-def train_seq2seq(config: Seq2SeqConfig, seed: int, *, return_model: bool = False, progress: bool = False) -> dict:
+def train_seq2seq(
+    config: Seq2SeqConfig, seed: int, *, return_model: bool = False, progress: bool = False, build=None
+) -> dict:
     """Train one model under ``config`` with one seed and evaluate it on :func:`make_test_set`.
 
     Adam with the :func:`~lstm_tutorial.frameworks.training.warmup_cosine` schedule, gradient
     clipping, cross-entropy over the real target tokens (teacher forcing), one thread.
+    ``build(config, seed)`` makes the model (default :func:`build_model`; the attention
+    experiment passes its own, so both train under exactly this loop and budget).
 
     Returns ``{"seed", "final_loss", "overall", "by_length", "wall_time_s"}`` (``overall`` and each
     row of ``by_length``: ``tf_token_acc``, ``free_token_acc``, ``tf_seq_acc``, ``free_seq_acc``),
@@ -259,7 +263,7 @@ def train_seq2seq(config: Seq2SeqConfig, seed: int, *, return_model: bool = Fals
     task = make_task(config)
     t0 = time.perf_counter()
     with limit_threads(config.num_threads, blas=False):
-        model = build_model(config, seed)
+        model = (build_model if build is None else build)(config, seed)
         history = train_torch(
             model,
             batches(config, seed),
