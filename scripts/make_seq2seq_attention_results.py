@@ -5,10 +5,10 @@
     python scripts/make_seq2seq_attention_results.py --seeds 0  # fewer seeds, if time is short
 
 It runs :func:`lstm_tutorial.experiments.seq2seq_attention.main` under the budget of chapter 1's
-``reverse`` config, printing one line per (config, seed) as it finishes: about 7 minutes on one
-core of a 2-core machine (float64, one thread per run; the additive decoder loops over the
-target steps, so it takes about twice as long as the multiplicative one); with ``--jobs 2`` the
-wall time is that of the additive runs alone.
+``reverse`` config, printing one line per (config, seed) as it finishes (float64, one thread per
+run; the additive decoder loops over the target steps, so it is the slower one). Measured on a
+shared 2-core machine: 519 s with ``--jobs 2`` (the two scores side by side), 15 minutes of
+run time in all, so about 15 minutes without ``--jobs``.
 """
 
 from __future__ import annotations
