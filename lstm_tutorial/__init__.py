@@ -14,6 +14,7 @@
                         dense head, losses, clipping and optimisers, SequenceModel, fit and fit_tbptt
       gradcheck.py      finite-difference gradient checks
       attention.py      scaled dot-product and multi-head attention, masks, positional encoding
+      rnn_attention.py  additive (Bahdanau) and multiplicative (Luong) attention over encoder states
       transformer_block.py  LayerNorm, feed-forward, residuals: the encoder block, pre- and post-norm
       variants.py       peepholes and the 1997 cell without a forget gate
       generation.py     perplexity, evaluation over a stream, sampling text
@@ -38,7 +39,7 @@
     experiments/      one module per experiment (config, run, cached results; python -m ...)
       results.py        the one home of the results files in resources/
       reproduction / gradient_flow / adding_numpy / delayed_recall / tbptt_echo /
-      regularisation / weekly_forecaster / melody / seq2seq / recall / mlm / scaling / bench / timing
+      regularisation / weekly_forecaster / melody / seq2seq / seq2seq_attention / recall / mlm / scaling / bench / timing
 
     figures/          plots and diagrams, drawn from result rows
       style.py / plots.py / diagrams.py / seq2seq.py

@@ -21,6 +21,8 @@ EXPERIMENTS = {
     "tbptt_echo": ["lstm_tutorial.experiments.tbptt_echo"],
     "regularisation": ["lstm_tutorial.experiments.regularisation"],
     "weekly_forecaster": ["lstm_tutorial.experiments.weekly_forecaster"],
+    "seq2seq": ["lstm_tutorial.experiments.seq2seq"],
+    "seq2seq_attention": ["lstm_tutorial.experiments.seq2seq_attention", "--jobs", "2"],
     "melody": ["lstm_tutorial.experiments.melody"],
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],
