@@ -39,7 +39,8 @@
     experiments/      one module per experiment (config, run, cached results; python -m ...)
       results.py        the one home of the results files in resources/
       reproduction / gradient_flow / adding_numpy / delayed_recall / tbptt_echo /
-      regularisation / weekly_forecaster / melody / seq2seq / seq2seq_attention / recall / mlm / scaling / bench / timing
+      regularisation / weekly_forecaster / melody / seq2seq / seq2seq_attention /
+      recall / mlm / scaling / bench / timing
 
     figures/          plots and diagrams, drawn from result rows
       style.py / plots.py / diagrams.py / seq2seq.py
