@@ -123,7 +123,7 @@ def evaluate(net, X, y) -> float:
 
 
 def window_accuracy(net, k: int, w: int, budget: RecallBudget = DEFAULT_BUDGET) -> float:
-    """Accuracy on the balanced test set at lag ``k`` when the model sees only the last ``w`` tokens (the window length).
+    """Accuracy on the balanced test set at lag ``k`` when the model sees only the last ``w`` tokens.
 
     The query is the last token, so the reason (position 0) is inside the window exactly when
     ``w >= k + 2``. Below that, the input does not depend on the reason and the accuracy is

@@ -59,7 +59,9 @@ def _check_series(sizes, times, name: str):
     return s, [np.asarray(t, dtype=float) for t in times]
 
 
-def fit_exponent(sizes: Sequence[float], times: Sequence[Sequence[float]], *, n_boot: int = 1000, seed: int = 0) -> dict:
+def fit_exponent(
+    sizes: Sequence[float], times: Sequence[Sequence[float]], *, n_boot: int = 1000, seed: int = 0
+) -> dict:
     """The scaling exponent ``p`` of ``time ~ size^p``: the least-squares slope of log median time against log size.
 
     ``times[i]`` holds the repeated timings at ``sizes[i]``. The spread comes from the repeats
@@ -81,7 +83,9 @@ def fit_exponent(sizes: Sequence[float], times: Sequence[Sequence[float]], *, n_
     return {"exponent": slope([np.median(t) for t in ts]), "lo": float(lo), "hi": float(hi)}
 
 
-def compare_timings(sizes: Sequence[float], times_a: Sequence[Sequence[float]], times_b: Sequence[Sequence[float]]) -> dict:
+def compare_timings(
+    sizes: Sequence[float], times_a: Sequence[Sequence[float]], times_b: Sequence[Sequence[float]]
+) -> dict:
     """Which of two timed curves is faster at each size, counting only separations beyond the spread.
 
     At a size, ``a`` is faster when its upper quartile lies below ``b``'s lower quartile (the
