@@ -17,6 +17,7 @@
       rnn_attention.py  additive (Bahdanau) and multiplicative (Luong) attention over encoder states
       transformer_block.py  LayerNorm, feed-forward, residuals: the encoder block, pre- and post-norm
       variants.py       peepholes and the 1997 cell without a forget gate
+      slstm.py          the sLSTM of xLSTM: exponential gates, normaliser and stabiliser states
       generation.py     perplexity, evaluation over a stream, sampling text
 
     data/             offline data, NumPy only
@@ -35,6 +36,7 @@
       init.py           the forget-gate bias
       distributed.py    one model trained with DistributedDataParallel
       seq2seq.py        the encoder-decoder LSTM: Encoder, Decoder, Seq2Seq, greedy decoding
+      slstm.py          the sLSTM as a PyTorch module, for training
 
     experiments/      one module per experiment (config, run, cached results; python -m ...)
       results.py        the one home of the results files in resources/
