@@ -41,6 +41,7 @@
     experiments/      one module per experiment (config, run, cached results; python -m ...)
       results.py        the one home of the results files in resources/
       reproduction / gradient_flow / adding_numpy / delayed_recall / tbptt_echo /
+      change_forecast (fit a change forecaster, score its levels) /
       regularisation / weekly_forecaster / melody / seq2seq / seq2seq_attention /
       recall / mlm / scaling / bench / timing
 
