@@ -22,7 +22,7 @@ causal (position ``t`` attends to ``0..t``) in all three experiments, so every m
 prefix from that prefix alone.
 
 ``python -m lstm_tutorial.experiments.where_each_wins`` writes
-``lstm_tutorial/resources/where_each_wins.json`` (about 8 minutes on one core);
+``lstm_tutorial/resources/where_each_wins.json`` (about 7 minutes on one core);
 :func:`load_where_each_wins` reads it and :func:`summarise` makes the tables.
 """
 
@@ -427,7 +427,7 @@ def summarise(runs: list[dict], by: tuple[str, ...], value: str = "test_accuracy
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        description="Train the where-each-model-wins runs and store where_each_wins.json (about 8 minutes, one core)."
+        description="Train the where-each-model-wins runs and store where_each_wins.json (about 7 minutes, one core)."
     )
     parser.parse_args(argv)
     path = save_results(RESULTS, run())
