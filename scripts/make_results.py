@@ -26,6 +26,7 @@ EXPERIMENTS = {
     "melody": ["lstm_tutorial.experiments.melody"],
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],
+    "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
 }
 
 
