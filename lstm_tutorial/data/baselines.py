@@ -156,7 +156,9 @@ def char_ngram_cross_entropy(train_ids, eval_ids, V: int, order: int, alpha: flo
         pos = np.clip(np.searchsorted(keys, query), 0, len(keys) - 1)
         return np.where(keys[pos] == query, counts[pos], 0).astype(np.float64)
 
-    p = (lookup(pair_keys, pair_counts, ctx_ev * V + nxt_ev) + alpha) / (lookup(ctx_keys, ctx_counts, ctx_ev) + alpha * V)
+    p = (lookup(pair_keys, pair_counts, ctx_ev * V + nxt_ev) + alpha) / (
+        lookup(ctx_keys, ctx_counts, ctx_ev) + alpha * V
+    )
     return float(-np.mean(np.log(p)))
 
 

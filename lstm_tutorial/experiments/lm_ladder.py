@@ -116,7 +116,9 @@ def ngram_baselines(data: LadderData, config: LadderConfig = DEFAULT_CONFIG) -> 
     s = data.streams
     out = {}
     for order in config.ngram_orders:
-        valid = {a: baselines.char_ngram_cross_entropy(s["train"], s["valid"], V, order, a) for a in config.ngram_alphas}
+        valid = {
+            a: baselines.char_ngram_cross_entropy(s["train"], s["valid"], V, order, a) for a in config.ngram_alphas
+        }
         alpha = min(valid, key=valid.get)
         out[str(order)] = {
             "alpha": alpha,
@@ -178,7 +180,9 @@ def train_one(rung: str, seed: int, config: LadderConfig = DEFAULT_CONFIG, *, da
             order = torch.randperm(len(x_tr))
             for start in range(0, len(order), config.batch_size):
                 idx = order[start : start + config.batch_size]
-                loss = awd_loss(model(x_tr[idx]), y_tr[idx], ar_alpha=settings["ar_alpha"], tar_beta=settings["tar_beta"])
+                loss = awd_loss(
+                    model(x_tr[idx]), y_tr[idx], ar_alpha=settings["ar_alpha"], tar_beta=settings["tar_beta"]
+                )
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
