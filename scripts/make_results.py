@@ -24,6 +24,7 @@ EXPERIMENTS = {
     "seq2seq": ["lstm_tutorial.experiments.seq2seq"],
     "seq2seq_attention": ["lstm_tutorial.experiments.seq2seq_attention", "--jobs", "2"],
     "melody": ["lstm_tutorial.experiments.melody"],
+    "lm_ladder": ["lstm_tutorial.experiments.lm_ladder"],
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],
     "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
