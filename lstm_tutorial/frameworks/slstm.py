@@ -2,7 +2,7 @@
 
 The equations, labels and simplifications are those of :mod:`lstm_tutorial.engine.slstm`
 (one head, no surrounding xLSTM block); the parameters have the engine's layout
-``W (D, 4H)``, ``U (H, 4H)``, ``b (4H,)`` in the blocks ``i, f, z, o``, so
+``W (D, 4H)``, ``U (H, 4H)``, ``b (4H,)`` in the blocks ``i, f, g, o``, so
 :func:`slstm_params_from_torch` is a plain copy and the two forward passes agree to rounding
 (tested in float64). Sizes ``B, T, D, H``; batch-first.
 """
@@ -60,13 +60,13 @@ class SLSTM(nn.Module):
         outputs = []
         for t in range(T):
             a = xw[:, t] + h @ self.U  # slstm-cell: pre-activations
-            a_i, a_f, a_z, a_o = a.split(H, dim=1)
+            a_i, a_f, a_g, a_o = a.split(H, dim=1)
             log_f = a_f if self.forget == "exp" else nn.functional.logsigmoid(a_f)
-            empty = n == 0  # nothing stored yet: m_t = i~_t (engine.slstm explains why)
+            empty = n == 0  # nothing stored yet: mu_t = a_t^(i) (engine.slstm explains why)
             m_new = torch.where(empty, a_i, torch.maximum(log_f + m, a_i))  # slstm-stabilised
             i = torch.exp(a_i - m_new)
             f = torch.where(empty, torch.zeros_like(a_i), torch.exp(torch.clamp(log_f + m - m_new, max=0.0)))
-            c = f * c + i * torch.tanh(a_z)
+            c = f * c + i * torch.tanh(a_g)
             n = f * n + i
             h = torch.sigmoid(a_o) * (c / n)
             m = m_new
