@@ -201,7 +201,7 @@ def decode_pairs(model: Seq2Seq, pairs, method: str, config: DecodingConfig = CO
     else:
         raise ValueError(f"method must be 'greedy' or 'beam', got {method!r}")
     out_in, out_out = _outputs_as_targets(outputs)
-    logp_out = dec.sequence_log_prob(model, src, lengths, out_in, out_out)
+    logp_out = dec.sequence_log_prob(model, src, lengths, out_in, out_out, torch.tensor([len(o) for o in outputs]))
     logp_ref = dec.sequence_log_prob(model, src, lengths, tgt_in, tgt_out)
     ref = [_strip(row) for row in tgt_out.tolist()]
     return {
@@ -230,9 +230,13 @@ def summary(d: dict) -> dict:
 
 
 def _by_length(d: dict) -> list[dict]:
-    return [
-        {"length": int(L), "seq_acc": float(d["correct"][d["length"] == L].mean())} for L in np.unique(d["length"])
-    ]
+    rows = []
+    for L in np.unique(d["length"]):
+        m = d["length"] == L
+        rows.append(
+            {"length": int(L), "seq_acc": float(d["correct"][m].mean()), "mean_logp_out": float(d["logp_out"][m].mean())}
+        )
+    return rows
 
 
 def beam_rows(model: Seq2Seq, pairs, config: DecodingConfig = CONFIG) -> dict:
@@ -279,7 +283,7 @@ def sampling_rows(model: Seq2Seq, pairs, config: DecodingConfig = CONFIG, *, see
         flat = [o for per in outs for o in per]
         rep = torch.arange(len(pairs)).repeat_interleave(config.n_samples)
         o_in, o_out = _outputs_as_targets(flat)
-        logp = dec.sequence_log_prob(model, src[rep], lengths[rep], o_in, o_out)
+        logp = dec.sequence_log_prob(model, src[rep], lengths[rep], o_in, o_out, torch.tensor([len(o) for o in flat]))
         right = np.array([[o == ref[r] for o in per] for r, per in enumerate(outs)])  # (sources, samples)
         rows.append(
             {

@@ -276,19 +276,32 @@ def sample(
 
 
 @torch.no_grad()
-def sequence_log_prob(model: Seq2Seq, src: torch.Tensor, src_lengths, tgt_in: torch.Tensor, tgt_out: torch.Tensor,
-                      *, pad_id: int = PAD_ID) -> torch.Tensor:
+def sequence_log_prob(
+    model: Seq2Seq,
+    src: torch.Tensor,
+    src_lengths,
+    tgt_in: torch.Tensor,
+    tgt_out: torch.Tensor,
+    tgt_lengths: torch.Tensor | None = None,
+    *,
+    pad_id: int = PAD_ID,
+) -> torch.Tensor:
     """``log p(y | x)`` of each row under teacher forcing: ``(B,)`` float64.
 
-    ``tgt_in (B, T)`` is ``BOS`` + the output, ``tgt_out (B, T)`` the output + ``EOS``, padded
-    with ``pad_id`` (as :func:`lstm_tutorial.data.seq2seq.make_batch` builds them). The sum runs
-    over the real positions of ``tgt_out``, ``EOS`` included; the same numbers as the summed
-    step log-probabilities of a decoder that produced ``tgt_out`` (tested).
+    ``tgt_in (B, T)`` is ``BOS`` + the output, ``tgt_out (B, T)`` the output + ``EOS`` (as
+    :func:`lstm_tutorial.data.seq2seq.make_batch` builds them). The sum runs over the first
+    ``tgt_lengths[b]`` positions of row ``b`` (default: the positions of ``tgt_out`` that are not
+    ``pad_id``; pass the lengths for decoded outputs, which may hold a ``PAD`` id of their own).
+    The same numbers as the summed step log-probabilities of a decoder that produced ``tgt_out`` (tested).
     """
-    if tgt_in.shape != tgt_out.shape:
+    if tgt_in.shape != tgt_out.shape or tgt_in.dim() != 2:
         raise ValueError(f"tgt_in {tuple(tgt_in.shape)} and tgt_out {tuple(tgt_out.shape)} must have one shape (B, T)")
+    if tgt_lengths is None:
+        real = tgt_out != pad_id
+    else:
+        real = torch.arange(tgt_out.shape[1])[None, :] < torch.as_tensor(tgt_lengths)[:, None]  # (B, T)
     model.eval()
     logits = model(src, src_lengths, tgt_in)  # (B, T, V)
     logp = torch.log_softmax(logits.to(torch.float64), dim=-1)
     picked = logp.gather(-1, tgt_out[..., None])[..., 0]  # (B, T)
-    return torch.where(tgt_out != pad_id, picked, 0.0).sum(dim=1)
+    return torch.where(real, picked, 0.0).sum(dim=1)
