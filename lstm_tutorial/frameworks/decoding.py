@@ -21,6 +21,8 @@ start state and the reorder of a :class:`~lstm_tutorial.frameworks.seq2seq.Seq2S
   seeded ``torch.Generator`` (never the global generator).
 - :func:`sequence_log_prob`: ``log p(y | x)`` of given outputs under teacher forcing, to score a
   reference and a decoded output with the same model.
+- :func:`table_step`: a hand-made step function that reads its next-token probabilities from a
+  table, for tests and worked examples whose every probability is known.
 
 All log-probabilities are computed in float64 (``log_softmax`` of the logits), whatever the
 model's dtype. Ids follow :mod:`lstm_tutorial.data.seq2seq`: ``PAD = 0``, ``BOS = 1``, ``EOS = 2``.
@@ -46,6 +48,7 @@ __all__ = [
     "beam_search",
     "sample",
     "sequence_log_prob",
+    "table_step",
 ]
 
 #: ``step(y_prev (N,), state) -> (logits (N, V), state)``
@@ -305,3 +308,34 @@ def sequence_log_prob(
     logp = torch.log_softmax(logits.to(torch.float64), dim=-1)
     picked = logp.gather(-1, tgt_out[..., None])[..., 0]  # (B, T)
     return torch.where(real, picked, 0.0).sum(dim=1)
+
+
+def table_step(table: dict, vocab_size: int, default: dict | None = None) -> tuple[StepFn, torch.Tensor, Callable]:
+    """A step function with no model: ``table[prefix] = {token: probability}`` gives the next-token distribution.
+
+    ``prefix`` is the tuple of tokens generated so far (``BOS`` not included); a prefix missing
+    from the table uses ``default``. Tokens not listed share no probability: each gets 1e-6 and
+    the row is renormalised, so every log-probability is finite. The state is the ``(N, t)``
+    tensor of the tokens generated so far, so ``reorder`` is a row selection.
+
+    Returns ``(step, state, reorder)`` for one row, as :func:`seq2seq_start` does for a model.
+    """
+    V = check_int("vocab_size", vocab_size, 2)
+    default = {} if default is None else default
+
+    def probs(prefix: tuple) -> torch.Tensor:
+        p = torch.full((V,), 1e-6, dtype=torch.float64)
+        for token, q in table.get(prefix, default).items():
+            p[token] = q
+        return p / p.sum()
+
+    def step(y_prev: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if state.shape[1] or int(y_prev[0]) != BOS_ID:  # the first input is BOS, which is not part of the prefix
+            state = torch.cat([state, y_prev[:, None]], dim=1)  # (N, t)
+        logits = torch.stack([probs(tuple(row)) for row in state.tolist()]).log()  # (N, V)
+        return logits, state
+
+    def reorder(state: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return state.index_select(0, index)
+
+    return step, torch.zeros(1, 0, dtype=torch.long), reorder

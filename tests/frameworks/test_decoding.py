@@ -18,34 +18,23 @@ V = 5
 
 
 def scripted(table: dict, default: dict | None = None):
-    """A step function that reads its next-token probabilities from ``table[prefix]``.
-
-    The state is the ``(N, t)`` tensor of the tokens generated so far, so ``reorder`` is a row
-    selection and the step function needs no model at all. Probabilities not given share what
-    is left; every token keeps a probability of at least 1e-6, so every log is finite.
-    """
+    """:func:`~lstm_tutorial.frameworks.decoding.table_step` with a call counter and the table's probabilities."""
     default = {EOS: 0.5, A: 0.25, B: 0.25} if default is None else default
-
-    def probs(prefix):
-        p = np.full(V, 1e-6)
-        for tok, q in table.get(prefix, default).items():
-            p[tok] = q
-        return p / p.sum()
-
+    step, state, reorder = dec.table_step(table, V, default)
     calls = []
 
-    def step(y_prev, state):
+    def counted(y_prev, state):
         assert y_prev.shape == (state.shape[0],)
-        if state.shape[1] or int(y_prev[0]) != BOS:
-            state = torch.cat([state, y_prev[:, None]], dim=1)
         calls.append(state.shape[0])
-        logits = torch.tensor(np.log([probs(tuple(row)) for row in state.tolist()]))  # (N, V)
-        return logits, state
+        return step(y_prev, state)
 
-    def reorder(state, index):
-        return state.index_select(0, index)
+    def probs(prefix):
+        # the step's distribution after `prefix`: feed its last token with the rest as the state
+        y = torch.tensor([prefix[-1] if prefix else BOS])
+        before = torch.tensor([list(prefix[:-1])], dtype=torch.long).reshape(1, -1)
+        return step(y, before)[0][0].exp().numpy()
 
-    return step, torch.zeros(1, 0, dtype=torch.long), reorder, probs, calls
+    return counted, state, reorder, probs, calls
 
 
 # Greedy takes A (0.6) and then EOS (0.4): p = 0.24. The best output is B EOS: 0.4 * 0.9 = 0.36.
