@@ -118,7 +118,9 @@ def save_weights(models: dict[int, Seq2Seq], path=None) -> str:
     """Write ``{seed: model}`` to one ``.npz``: arrays named ``seed<k>/<parameter name>``, in the model's dtype."""
     path = RESOURCES / WEIGHTS_FILE if path is None else path
     arrays = {
-        f"seed{seed}/{name}": t.detach().cpu().numpy() for seed, m in models.items() for name, t in m.state_dict().items()
+        f"seed{seed}/{name}": t.detach().cpu().numpy()
+        for seed, m in models.items()
+        for name, t in m.state_dict().items()
     }
     np.savez_compressed(path, **arrays)
     return str(path)
@@ -138,7 +140,7 @@ def load_weights(path=None) -> dict[int, dict[str, np.ndarray]]:
 
 
 def load_model(seed: int, config: DecodingConfig = CONFIG, weights: dict | None = None) -> Seq2Seq:
-    """The trained model of ``seed``: :func:`~lstm_tutorial.experiments.seq2seq.build_model`, then the stored weights."""
+    """The trained model of ``seed``: :func:`~lstm_tutorial.experiments.seq2seq.build_model`, then the weights."""
     weights = load_weights() if weights is None else weights
     if seed not in weights:
         raise ValueError(f"seed {seed} has no stored weights; stored seeds: {sorted(weights)}")
@@ -234,7 +236,11 @@ def _by_length(d: dict) -> list[dict]:
     for L in np.unique(d["length"]):
         m = d["length"] == L
         rows.append(
-            {"length": int(L), "seq_acc": float(d["correct"][m].mean()), "mean_logp_out": float(d["logp_out"][m].mean())}
+            {
+                "length": int(L),
+                "seq_acc": float(d["correct"][m].mean()),
+                "mean_logp_out": float(d["logp_out"][m].mean()),
+            }
         )
     return rows
 
@@ -331,7 +337,13 @@ def run(config: DecodingConfig = CONFIG, *, weights_path=None) -> dict:
             rows = beam_rows(model, pairs, config)
             samples = sampling_rows(model, sample_pairs, config)
             out["runs"].append(
-                {"seed": seed, "final_loss": r["final_loss"], "train_overall": r["overall"], **rows, "sampling": samples}
+                {
+                    "seed": seed,
+                    "final_loss": r["final_loss"],
+                    "train_overall": r["overall"],
+                    **rows,
+                    "sampling": samples,
+                }
             )
             best = max(rows["beam"], key=lambda b: b["seq_acc"])
             print(

@@ -74,12 +74,12 @@ class Hypothesis(NamedTuple):
 
 
 def _select(state: Any, index: torch.Tensor, dim: int) -> Any:
+    """Rows ``index`` (along ``dim``) of every tensor in a tensor or a (named) tuple of them."""
     if isinstance(state, torch.Tensor):
         return state.index_select(dim, index)
     if isinstance(state, tuple):
-        return type(state)(*(_select(s, index, dim) for s in state)) if hasattr(state, "_fields") else tuple(
-            _select(s, index, dim) for s in state
-        )
+        parts = [_select(s, index, dim) for s in state]
+        return type(state)(*parts) if hasattr(state, "_fields") else tuple(parts)
     raise TypeError(f"state must hold tensors and tuples only, got {type(state).__name__}")
 
 
@@ -182,7 +182,7 @@ def beam_search(
     y = torch.tensor([bos_id])
     finished: list[Hypothesis] = []
     V = None
-    for t in range(max_len):
+    for _ in range(max_len):
         logits, state = step(y, state)
         logp = _log_probs(logits, len(alive))  # (n, V)
         if V is None:
@@ -205,7 +205,7 @@ def beam_search(
                 keep_lp.append(lp)
         alive = [(*alive[r], tok) for r, tok in zip(keep_rows, keep_tokens)]
         alive_lp = torch.tensor(keep_lp, dtype=torch.float64)
-        if len(finished) >= K:
+        if len(finished) >= K and alive:
             worst = sorted(h.score for h in finished)[-K]
             if float(alive_lp.max()) / length_penalty(max_len, alpha) <= worst:
                 alive = []

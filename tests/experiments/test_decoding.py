@@ -18,7 +18,9 @@ TINY_TRAIN = ex.Seq2SeqConfig(task="reverse", steps=150, warmup=10, train_length
 @pytest.fixture
 def tiny(monkeypatch):
     monkeypatch.setitem(ex.CONFIGS, "tiny", TINY_TRAIN)
-    return de.DecodingConfig(train="tiny", seeds=(0,), per_length=4, beam_widths=(1, 3), sample_lengths=(3,), n_samples=3)
+    return de.DecodingConfig(
+        train="tiny", seeds=(0,), per_length=4, beam_widths=(1, 3), sample_lengths=(3,), n_samples=3
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,7 +75,13 @@ def test_measurements_on_a_tiny_model_are_consistent(tiny):
     raw = [r for r in rows["beam"] if r["alpha"] == 0.0]
     assert raw[1]["mean_logp_out"] >= raw[0]["mean_logp_out"]
     samples = de.sampling_rows(model, [p for p in pairs if len(p[0]) == 3], tiny)
-    assert [(s["temperature"], s["top_k"]) for s in samples] == [(0.5, None), (1.0, None), (1.5, None), (1.0, 2), (1.0, 3)]
+    assert [(s["temperature"], s["top_k"]) for s in samples] == [
+        (0.5, None),
+        (1.0, None),
+        (1.5, None),
+        (1.0, 2),
+        (1.0, 3),
+    ]
     for s in samples:
         assert 1 <= s["distinct"] <= tiny.n_samples and 0 <= s["sample_acc"] <= s["any_correct"] <= 1
 
