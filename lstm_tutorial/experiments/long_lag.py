@@ -9,9 +9,9 @@ T = 100, 200, 500 and 1000 under one budget (:data:`LONG_LAG_BUDGET`), several s
 - ``chrono``: the chrono initialisation of Tallec and Ollivier (2018) with ``T_max = T``;
 - ``no_forget``: the cell of 1997 without a forget gate, ``f_t = 1`` exactly.
 
-A configuration that solves no seed at one length is not run at the longer ones
-(:attr:`LongLagConfig.skip_after_failure`; its cells are stored with ``"run": False``), which
-keeps the whole script at about 8 minutes on one core.
+A configuration goes on to the next length only if it solved a majority of the seeds at this one
+(:attr:`LongLagConfig.skip_after_failure`; the cells it skips are stored with ``"run": False``),
+which keeps the whole script at about 8 to 10 minutes on one core.
 
 - :func:`run`: every run, the table and the budget (``resources/long_lag.json``);
   ``python -m lstm_tutorial.experiments.long_lag`` writes it. :func:`load_long_lag` reads it.
@@ -76,7 +76,7 @@ class LongLagConfig:
     Ts: tuple[int, ...] = (100, 200, 500, 1000)  # sequence lengths, shortest first
     seeds: tuple[int, ...] = (0, 1, 2)  # one network and one stream of batches per seed
     budget: AddingBudget = field(default_factory=lambda: LONG_LAG_BUDGET)
-    skip_after_failure: bool = True  # a configuration that solves no seed at a T is not run at longer T
+    skip_after_failure: bool = True  # go on to the next T only after solving a majority of seeds
 
 
 def config_kwargs(name: str) -> dict:
@@ -152,7 +152,7 @@ def run(config: LongLagConfig = LongLagConfig(), *, progress: bool = True) -> di
         for T in config.Ts:
             if name in failed:
                 if progress:
-                    print(f"{name:9s} T={T:4d}  not run: no seed solved at a shorter T", file=sys.stderr, flush=True)
+                    print(f"{name:9s} T={T:4d}  not run: most seeds unsolved at a shorter T", file=sys.stderr, flush=True)
                 continue
             cell = []
             for seed in config.seeds:
@@ -166,7 +166,7 @@ def run(config: LongLagConfig = LongLagConfig(), *, progress: bool = True) -> di
                         flush=True,
                     )
             runs += cell
-            if config.skip_after_failure and not any(r["solved"] for r in cell):
+            if config.skip_after_failure and 2 * sum(r["solved"] for r in cell) <= len(cell):
                 failed.add(name)
     b = config.budget
     return {
