@@ -15,8 +15,8 @@ which keeps the whole script at about 8 to 10 minutes on one core.
 
 - :func:`run`: every run, the table and the budget (``resources/long_lag.json``);
   ``python -m lstm_tutorial.experiments.long_lag`` writes it. :func:`load_long_lag` reads it.
-- :func:`gradient_share`: at initialisation, in float64, the fraction of the loss gradient that
-  reaches the first input of a length-T sequence, per configuration.
+- :func:`init_diagnostics`: at initialisation, in float64, the fraction of the loss gradient that
+  reaches the first input of a length-T sequence, and how many cell states are saturated.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ __all__ = [
     "config_kwargs",
     "train_config",
     "long_lag_table",
-    "gradient_share",
+    "init_diagnostics",
     "run",
     "load_long_lag",
     "main",
@@ -120,14 +120,20 @@ def long_lag_table(runs: list[dict], configs=CONFIGS, Ts=None) -> list[dict]:
     return rows
 
 
-def gradient_share(name: str, T: int, seeds=(0, 1, 2), *, hidden_size: int = 32, batch_size: int = 8) -> list[float]:
-    """At initialisation, the share of the gradient that reaches the first input, per seed.
+def init_diagnostics(name: str, T: int, seeds=(0, 1, 2), *, hidden_size: int = 32, batch_size: int = 8) -> list[dict]:
+    """At initialisation, in float64: how much gradient reaches the first input, and how full the cell is.
 
-    The network of :func:`train_config` (configuration ``name``, seed ``seed``, so the same
-    initial weights as that run, apart from float64) reads ``batch_size`` adding-problem
-    sequences of length ``T`` (seed ``seed``); the loss is their mean squared error. Returns
-    ``||dL/dx_0|| / ||dL/dx_{T-1}||`` (norms over the batch and the two features): how much of
-    the error signal at the last step survives the ``T - 1`` steps back to the first.
+    For each seed, the network of :func:`train_config` (configuration ``name``, seed ``seed``: the
+    same initial weights as that run, in float64) reads ``batch_size`` adding-problem sequences of
+    length ``T`` (seed ``seed``); the loss is their mean squared error. Returns one dict per seed:
+
+    - ``share``: ``||dL/dx_0|| / ||dL/dx_{T-1}||`` (norms over the batch and the two features),
+      the fraction of the error signal at the last step that survives the ``T - 1`` steps back
+      to the first input;
+    - ``saturated``: the fraction of the final cell states ``c_{T-1}`` (all units and sequences)
+      with ``|c| > 2``, where ``tanh'(c) < 0.071``: units whose read-out [h = o tanh(c)] has
+      gone flat;
+    - ``mean_abs_c``: the mean of ``|c_{T-1}|``.
     """
     out = []
     with limit_threads(1, blas=False):
@@ -137,10 +143,19 @@ def gradient_share(name: str, T: int, seeds=(0, 1, 2), *, hidden_size: int = 32,
             net = make_model("lstm", hidden_size, kw.get("forget_bias"), init=kw.get("init"), T_max=T).double()
             X, y = adding_problem(batch_size, T, seed=seed)
             x = torch.from_numpy(X).double().requires_grad_(True)
-            loss = torch.mean((net(x)[:, 0] - torch.from_numpy(y).double()) ** 2)
+            outputs, (_, c) = net.rnn(x)  # outputs (B, T, H); c (1, B, H)
+            loss = torch.mean((net.head(outputs[:, -1])[:, 0] - torch.from_numpy(y).double()) ** 2)
             loss.backward()
             norms = x.grad.norm(dim=(0, 2))  # (T,)
-            out.append(float(norms[0] / norms[-1]))
+            c = c.detach().abs()
+            out.append(
+                {
+                    "seed": int(seed),
+                    "share": float(norms[0] / norms[-1]),
+                    "saturated": float((c > 2).double().mean()),
+                    "mean_abs_c": float(c.mean()),
+                }
+            )
     return out
 
 
