@@ -167,7 +167,9 @@ def run(config: LongLagConfig = LongLagConfig(), *, progress: bool = True) -> di
         for T in config.Ts:
             if name in failed:
                 if progress:
-                    print(f"{name:9s} T={T:4d}  not run: most seeds unsolved at a shorter T", file=sys.stderr, flush=True)
+                    print(
+                        f"{name:9s} T={T:4d}  not run: most seeds unsolved at a shorter T", file=sys.stderr, flush=True
+                    )
                 continue
             cell = []
             for seed in config.seeds:

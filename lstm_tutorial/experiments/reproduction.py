@@ -96,7 +96,9 @@ def make_model(
     if model not in ("rnn", "gru", "lstm"):
         raise ValueError(f"model must be one of ['gru', 'lstm', 'rnn'], got {model!r}")
     if init is not None and (model != "lstm" or init not in LSTM_INITS):
-        raise ValueError(f"init must be None or, for model 'lstm', one of {list(LSTM_INITS)}; got {init!r} for {model!r}")
+        raise ValueError(
+            f"init must be None or, for model 'lstm', one of {list(LSTM_INITS)}; got {init!r} for {model!r}"
+        )
     if init == "chrono" and T_max is None:
         raise ValueError("init='chrono' needs T_max, the longest dependency in steps")
     net = SequenceRegressor(input_size, hidden_size, cell=model, output_size=output_size)

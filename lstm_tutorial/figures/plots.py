@@ -514,11 +514,22 @@ def plot_steps_to_solve(rows: list[dict], *, max_steps: int, chance: float, thre
                     lo, hi = r["median_steps_to_solve"] - r["min_steps_to_solve"], r["max_steps_to_solve"] - y
                     ax.errorbar([x], [y], yerr=[[lo], [hi]], color=colour, capsize=3, lw=1)
                 ax.plot([x], [y], marker=marker, ms=7, color=colour, mfc=colour if solved else "white")
-                ax.annotate(f"{r['n_solved']}/{r['n_seeds']}", (x, y), textcoords="offset points", xytext=(5, 4),
-                            fontsize=8, color=colour)
+                ax.annotate(
+                    f"{r['n_solved']}/{r['n_seeds']}",
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(5, 4),
+                    fontsize=8,
+                    color=colour,
+                )
             ax.plot([], [], marker=marker, color=colour, label=labels.get(name, name))
-            ax_mse.plot([r["T"] for r in mine], [r["median_final_mse"] for r in mine], marker=marker, color=colour,
-                        label=labels.get(name, name))
+            ax_mse.plot(
+                [r["T"] for r in mine],
+                [r["median_final_mse"] for r in mine],
+                marker=marker,
+                color=colour,
+                label=labels.get(name, name),
+            )
         ax.axhline(max_steps, color="0.4", ls="--", lw=1.2, label=f"budget, {max_steps} steps (open: none solved)")
         ax_mse.axhline(chance, color="0.4", ls="--", lw=1.2, label=f"chance (predict the mean), {chance:.3f}")
         ax_mse.axhline(threshold, color="0.4", ls=":", lw=1.2, label=f"solved below {threshold}")
