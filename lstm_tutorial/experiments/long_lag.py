@@ -178,7 +178,8 @@ def run(config: LongLagConfig = LongLagConfig(), *, progress: bool = True) -> di
                 if progress:
                     print(
                         f"{name:9s} T={T:4d} seed={seed}  solved={r['solved']!s:5s} steps={r['steps_to_solve']}  "
-                        f"mse={r['final_test_mse']:.4f}  {r['wall_time_s']:.1f}s  (total {time.perf_counter() - t0:.0f}s)",
+                        f"mse={r['final_test_mse']:.4f}  {r['wall_time_s']:.1f}s  "
+                        f"(total {time.perf_counter() - t0:.0f}s)",
                         file=sys.stderr,
                         flush=True,
                     )
