@@ -146,7 +146,9 @@ def init_diagnostics(name: str, T: int, seeds=(0, 1, 2), *, hidden_size: int = 3
             outputs, (_, c) = net.rnn(x)  # outputs (B, T, H); c (1, B, H)
             loss = torch.mean((net.head(outputs[:, -1])[:, 0] - torch.from_numpy(y).double()) ** 2)
             loss.backward()
-            norms = x.grad.norm(dim=(0, 2))  # (T,)
+            g = x.grad.transpose(0, 1).reshape(T, -1)  # (T, B * D)
+            scale = g.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(g.dtype).tiny)
+            norms = scale[:, 0] * (g / scale).norm(dim=1)  # (T,); scaled, so 1e-200 squared does not underflow
             c = c.detach().abs()
             out.append(
                 {
