@@ -38,10 +38,14 @@ def set_forget_bias(lstm: nn.LSTM, value: float) -> nn.LSTM:
     the forget block is rows ``H:2H``: it is set to ``value`` in ``bias_ih`` and to 0 in
     ``bias_hh``, so the bias the gate sees is exactly ``value``.
     """
-    _check_lstm(lstm)
+    if not isinstance(lstm, nn.LSTM):
+        raise TypeError(f"lstm must be a torch.nn.LSTM, got {type(lstm).__name__}")
+    if not lstm.bias:
+        raise ValueError("lstm was built with bias=False: it has no forget-gate bias to set")
     H = lstm.hidden_size
+    suffixes = [f"_l{n}{d}" for n in range(lstm.num_layers) for d in ("", "_reverse")[: 2 if lstm.bidirectional else 1]]
     with torch.no_grad():
-        for s in _suffixes(lstm):
+        for s in suffixes:
             getattr(lstm, f"bias_ih{s}")[H : 2 * H] = value
             getattr(lstm, f"bias_hh{s}")[H : 2 * H] = 0.0
     return lstm
