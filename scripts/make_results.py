@@ -29,6 +29,7 @@ EXPERIMENTS = {
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],
     "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
+    "long_lag": ["lstm_tutorial.experiments.long_lag"],
 }
 
 

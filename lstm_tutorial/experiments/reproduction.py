@@ -25,7 +25,7 @@ import torch
 
 from lstm_tutorial.data.tasks import adding_problem, adding_problem_baseline
 from lstm_tutorial.experiments.results import load_results, save_results, versions
-from lstm_tutorial.frameworks.init import set_forget_bias
+from lstm_tutorial.frameworks.init import fix_forget_gate_open, set_chrono_bias, set_forget_bias
 from lstm_tutorial.frameworks.torch_models import SequenceRegressor
 from lstm_tutorial.frameworks.training import train_torch
 from lstm_tutorial.repro import limit_threads
@@ -35,6 +35,7 @@ __all__ = [
     "PART1_RESULTS",
     "AddingBudget",
     "DEFAULT_BUDGET",
+    "LSTM_INITS",
     "make_model",
     "train_adding",
     "aggregate_cells",
@@ -70,16 +71,42 @@ class AddingBudget:
 DEFAULT_BUDGET = AddingBudget()
 
 
+#: LSTM initialisations beyond a plain forget bias (``init=`` of :func:`make_model`)
+LSTM_INITS = ("chrono", "no_forget")
+
+
 def make_model(
-    model: str, hidden_size: int, forget_bias: float | None = 1.0, input_size: int = 2, output_size: int = 1
+    model: str,
+    hidden_size: int,
+    forget_bias: float | None = 1.0,
+    input_size: int = 2,
+    output_size: int = 1,
+    *,
+    init: str | None = None,
+    T_max: int | None = None,
 ) -> SequenceRegressor:
     """A one-layer ``"rnn"`` (tanh), ``"gru"`` or ``"lstm"`` with a linear read-out of the last
     hidden state, ``(B, T, D) -> (B, output_size)``; an LSTM gets ``forget_bias`` (``None``:
-    PyTorch's default)."""
+    PyTorch's default).
+
+    ``init`` (LSTM only) replaces the forget bias: ``"chrono"`` draws the chrono biases for
+    dependencies of up to ``T_max`` steps (:func:`~lstm_tutorial.frameworks.init.set_chrono_bias`,
+    from torch's global generator), ``"no_forget"`` fixes ``f_t = 1``, the 1997 cell
+    (:func:`~lstm_tutorial.frameworks.init.fix_forget_gate_open`)."""
     if model not in ("rnn", "gru", "lstm"):
         raise ValueError(f"model must be one of ['gru', 'lstm', 'rnn'], got {model!r}")
+    if init is not None and (model != "lstm" or init not in LSTM_INITS):
+        raise ValueError(
+            f"init must be None or, for model 'lstm', one of {list(LSTM_INITS)}; got {init!r} for {model!r}"
+        )
+    if init == "chrono" and T_max is None:
+        raise ValueError("init='chrono' needs T_max, the longest dependency in steps")
     net = SequenceRegressor(input_size, hidden_size, cell=model, output_size=output_size)
-    if model == "lstm" and forget_bias is not None:
+    if init == "chrono":
+        set_chrono_bias(net.rnn, T_max)
+    elif init == "no_forget":
+        fix_forget_gate_open(net.rnn)
+    elif model == "lstm" and forget_bias is not None:
         set_forget_bias(net.rnn, forget_bias)
     return net
 
@@ -88,8 +115,19 @@ def _mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred[:, 0] - y) ** 2)
 
 
-def train_adding(model: str = "lstm", T: int = 50, seed: int = 0, budget: AddingBudget = DEFAULT_BUDGET) -> dict:
+def train_adding(
+    model: str = "lstm",
+    T: int = 50,
+    seed: int = 0,
+    budget: AddingBudget = DEFAULT_BUDGET,
+    *,
+    init: str | None = None,
+    forget_bias: float | None = None,
+) -> dict:
     """Train one model on the modern adding problem under ``budget``; one table cell, one seed.
+
+    The LSTM starts with ``forget_bias`` (``budget.forget_bias`` when ``None``), or with
+    ``init`` (``"chrono"`` with ``T_max = T``, or ``"no_forget"``; see :func:`make_model`).
 
     Every step draws a fresh batch (``adding_problem`` with seed ``1_000_000 * seed + step``);
     the test set is fixed (seed 999_999_999). Every ``eval_every`` steps the test MSE is
@@ -103,7 +141,8 @@ def train_adding(model: str = "lstm", T: int = 50, seed: int = 0, budget: Adding
     """
     with limit_threads(budget.num_threads, blas=False):
         torch.manual_seed(seed)
-        net = make_model(model, budget.hidden_size, budget.forget_bias)
+        fb = budget.forget_bias if forget_bias is None else forget_bias
+        net = make_model(model, budget.hidden_size, fb, init=init, T_max=T)
         X_test, y_test = map(torch.from_numpy, adding_problem(budget.n_test, T, seed=999_999_999))
         curve, t0 = [], time.perf_counter()
 

@@ -25,6 +25,7 @@ from lstm_tutorial.figures.style import CYCLE, MARKERS, PALETTE, use_book_style
 
 __all__ = [
     "plot_recall_vs_k",
+    "plot_steps_to_solve",
     "plot_gradient_norms",
     "plot_learning_curves",
     "plot_gate_heatmaps",
@@ -476,4 +477,76 @@ def plot_recall_vs_k(rows: list[dict], chance: float, ax=None, labels: dict | No
         ax.set_ylabel("recall accuracy on the test set")
         ax.set_ylim(0, 1.05)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
+    return fig
+
+
+def plot_steps_to_solve(rows: list[dict], *, max_steps: int, chance: float, threshold: float, labels=None):
+    """Two panels per configuration against sequence length ``T`` (log scale).
+
+    Left: median steps-to-solve over the solved seeds, bars from the fastest to the slowest
+    solved seed, and the number of seeds solved next to each point; a cell where no seed solved
+    is drawn as an open marker on the budget line ``max_steps``. Right: the median final test
+    MSE, with the chance level ``chance`` and the solved threshold ``threshold``. Cells with
+    ``run`` False (skipped) are not drawn.
+
+    ``rows``: dicts with ``config, T, run, n_seeds, n_solved, median_steps_to_solve,
+    min_steps_to_solve, max_steps_to_solve, median_final_mse``
+    (:func:`lstm_tutorial.experiments.long_lag.long_lag_table`); ``labels`` maps a
+    configuration to its legend text.
+    """
+    if not isinstance(rows, list) or not rows:
+        raise ValueError("rows must be a non-empty list of table rows")
+    need = {"config", "T", "run", "n_seeds", "n_solved", "median_steps_to_solve", "median_final_mse"}
+    missing = need - set(rows[0])
+    if missing:
+        raise ValueError(f"rows must have the keys {sorted(need)}; missing {sorted(missing)}")
+    labels = labels or {}
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    Ts = sorted({r["T"] for r in rows})
+    with use_book_style():
+        fig, (ax, ax_mse) = plt.subplots(1, 2, figsize=(11.0, 4.4), layout="constrained")
+        for n, name in enumerate(configs):
+            mine = sorted((r for r in rows if r["config"] == name and r["run"]), key=lambda r: r["T"])
+            colour, marker = _colour(n), MARKERS[n % len(MARKERS)]
+            # a small horizontal offset per configuration keeps overlapping points apart
+            shift = 1.0 + 0.03 * (n - (len(configs) - 1) / 2)
+            xs = [r["T"] * shift for r in mine]
+            ys = [r["median_steps_to_solve"] if r["n_solved"] else max_steps for r in mine]
+            ax.plot(xs, ys, color=colour, lw=1.2, alpha=0.6)
+            for x, y, r in zip(xs, ys, mine):
+                solved = r["n_solved"] > 0
+                if solved:
+                    lo, hi = r["median_steps_to_solve"] - r["min_steps_to_solve"], r["max_steps_to_solve"] - y
+                    ax.errorbar([x], [y], yerr=[[lo], [hi]], color=colour, capsize=3, lw=1)
+                ax.plot([x], [y], marker=marker, ms=7, color=colour, mfc=colour if solved else "white")
+                ax.annotate(
+                    f"{r['n_solved']}/{r['n_seeds']}",
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(5, 4),
+                    fontsize=8,
+                    color=colour,
+                )
+            ax.plot([], [], marker=marker, color=colour, label=labels.get(name, name))
+            ax_mse.plot(
+                [r["T"] for r in mine],
+                [r["median_final_mse"] for r in mine],
+                marker=marker,
+                color=colour,
+                label=labels.get(name, name),
+            )
+        ax.axhline(max_steps, color="0.4", ls="--", lw=1.2, label=f"budget, {max_steps} steps (open: none solved)")
+        ax_mse.axhline(chance, color="0.4", ls="--", lw=1.2, label=f"chance (predict the mean), {chance:.3f}")
+        ax_mse.axhline(threshold, color="0.4", ls=":", lw=1.2, label=f"solved below {threshold}")
+        for a in (ax, ax_mse):
+            a.set_xscale("log")
+            a.set_xticks(Ts, [str(T) for T in Ts])
+            a.minorticks_off()
+            a.set_xlabel("sequence length $T$ (steps, log scale)")
+        ax.set_ylabel("optimiser steps to solve (median of solved seeds)")
+        ax.set_ylim(0, max_steps * 1.12)
+        ax_mse.set_yscale("log")
+        ax_mse.set_ylabel("final test MSE (median over seeds, log scale)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False, fontsize=9)
+        ax_mse.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False, fontsize=9)
     return fig

@@ -171,3 +171,36 @@ def test_book_style_is_scoped():
         assert matplotlib.rcParams["axes.spines.top"] is False
     plots.plot_learning_curves(np.arange(3), {"a": np.ones(3)})
     assert dict(matplotlib.rcParams) == before
+
+
+def _steps_row(config, T, run=True, n_solved=2, med=400.0):
+    return {
+        "config": config,
+        "T": T,
+        "run": run,
+        "n_seeds": 3 if run else 0,
+        "n_solved": n_solved,
+        "median_steps_to_solve": med if n_solved else None,
+        "min_steps_to_solve": med - 100 if n_solved else None,
+        "max_steps_to_solve": med + 100 if n_solved else None,
+        "median_final_mse": 0.005 if n_solved else 0.16,
+    }
+
+
+def test_plot_steps_to_solve_draws_two_panels_and_skips_cells_not_run():
+    rows = [
+        _steps_row("a", 100),
+        _steps_row("a", 200, n_solved=0),
+        _steps_row("b", 100),
+        _steps_row("b", 200, run=False),
+    ]
+    fig = plots.plot_steps_to_solve(rows, max_steps=1500, chance=1 / 6, threshold=0.01, labels={"a": "A"})
+    ax, ax_mse = fig.axes
+    assert ax.get_xlabel().startswith("sequence length")
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["A", "b"]
+    assert len(ax_mse.lines[1].get_xdata()) == 1  # "b" ran only at T = 100
+    plt.close(fig)
+    with pytest.raises(ValueError, match="rows"):
+        plots.plot_steps_to_solve([], max_steps=10, chance=0.1, threshold=0.01)
+    with pytest.raises(ValueError, match="missing"):
+        plots.plot_steps_to_solve([{"config": "a"}], max_steps=10, chance=0.1, threshold=0.01)
