@@ -1,0 +1,156 @@
+"""Practical recurrent architectures in PyTorch: stacks, both directions, streaming, padding.
+
+Sizes: ``B`` batch, ``T`` time steps, ``D`` input features, ``E`` embedding size, ``H`` hidden
+units per direction, ``L`` stacked layers, ``V`` vocabulary, ``C`` classes. Batch-first.
+
+- :func:`lstm_parameter_count`, :func:`tagger_parameter_count`, :func:`width_for_budget`: the
+  closed-form size of ``nn.LSTM`` and of :class:`Tagger`, and the width ``H`` that makes an
+  ``L``-layer (uni- or bidirectional) tagger fit a parameter budget.
+- :class:`Tagger`: embedding, an ``L``-layer LSTM (optionally bidirectional), a linear head at
+  every position.
+- :func:`stream_lstm`: run an ``nn.LSTM`` over a long sequence chunk by chunk, carrying
+  ``(h, c)`` between chunks (stateful streaming inference).
+- :func:`classifier_to_keras`: port a :class:`~lstm_tutorial.frameworks.torch_models.SequenceClassifier`
+  (packing) into a Keras :func:`~lstm_tutorial.frameworks.keras_models.sequence_classifier`
+  (masking) through :mod:`lstm_tutorial.frameworks.convert`.
+- :func:`check_padded`: the checks a padded batch and its lengths must pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstm_tutorial._checks import check_int
+
+__all__ = [
+    "lstm_parameter_count",
+    "tagger_parameter_count",
+    "width_for_budget",
+    "Tagger",
+    "stream_lstm",
+    "check_padded",
+    "classifier_to_keras",
+]
+
+
+def lstm_parameter_count(D: int, H: int, num_layers: int = 1, bidirectional: bool = False) -> int:
+    """Parameters of ``nn.LSTM(D, H, num_layers, bidirectional=...)``.
+
+    Each layer and direction holds ``weight_ih (4H, D_l)``, ``weight_hh (4H, H)`` and two bias
+    vectors ``(4H,)``: ``4H (D_l + H + 2)``. Layer 0 reads ``D_l = D``; every later layer reads
+    the layer below, ``D_l = H`` one way or ``2H`` when both directions are concatenated.
+    """
+    D, H, L = check_int("D", D), check_int("H", H), check_int("num_layers", num_layers)
+    k = 2 if bidirectional else 1
+    return sum(k * 4 * H * ((D if layer == 0 else k * H) + H + 2) for layer in range(L))
+
+
+def tagger_parameter_count(V: int, E: int, H: int, C: int, num_layers: int = 1, bidirectional: bool = False) -> int:
+    """Parameters of :class:`Tagger`: embedding ``V E``, the LSTM, head ``(kH) C + C`` (``k`` directions)."""
+    k = 2 if bidirectional else 1
+    return V * E + lstm_parameter_count(E, H, num_layers, bidirectional) + k * H * C + C
+
+
+def width_for_budget(budget: int, V: int, E: int, C: int, num_layers: int = 1, bidirectional: bool = False) -> int:
+    """The ``H`` whose :func:`tagger_parameter_count` is nearest to ``budget`` (the smaller on a tie)."""
+    budget = check_int("budget", budget)
+    best, best_gap, H = 1, None, 1
+    while True:
+        n = tagger_parameter_count(V, E, H, C, num_layers, bidirectional)
+        gap = abs(n - budget)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = H, gap
+        if n > budget:
+            return best
+        H += 1
+
+
+class Tagger(nn.Module):
+    """A tag for every position: ``ids (B, T)`` -> logits ``(B, T, C)``.
+
+    Embedding ``(V, E)``, then ``nn.LSTM(E, H, num_layers, bidirectional)``, then one linear
+    head on each position's output. With ``bidirectional``, position ``t`` reads the forward
+    state (steps ``1..t``) concatenated with the backward state (steps ``T..t``), and every
+    layer above the first reads both halves of the layer below.
+    """
+
+    def __init__(self, V: int, E: int, H: int, C: int, num_layers: int = 1, bidirectional: bool = False):
+        super().__init__()
+        self.embed = nn.Embedding(check_int("V", V), check_int("E", E))
+        self.rnn = nn.LSTM(E, check_int("H", H), num_layers=check_int("num_layers", num_layers), batch_first=True,
+                           bidirectional=bidirectional)  # fmt: skip
+        self.head = nn.Linear(H * (2 if bidirectional else 1), check_int("C", C))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if ids.ndim != 2:
+            raise ValueError(f"ids must be (B, T), got shape {tuple(ids.shape)}")
+        outputs, _ = self.rnn(self.embed(ids))  # (B, T, kH)
+        return self.head(outputs)  # (B, T, C)
+
+
+def stream_lstm(lstm: nn.LSTM, x: torch.Tensor, chunk_size: int, state=None):
+    """Run ``lstm`` over ``x (B, T, D)`` in chunks of ``chunk_size`` steps, carrying ``(h, c)``.
+
+    Each chunk starts from the state the previous chunk ended in, exactly as a stream processed
+    piece by piece (the last chunk may be shorter). Returns ``(outputs (B, T, H), (h, c))``,
+    the same as one call ``lstm(x, state)`` up to rounding. Only unidirectional LSTMs stream:
+    a backward direction would need the future of the stream.
+    """
+    if not isinstance(lstm, nn.LSTM) or not lstm.batch_first or lstm.bidirectional:
+        raise ValueError("stream_lstm needs a unidirectional nn.LSTM built with batch_first=True")
+    chunk_size = check_int("chunk_size", chunk_size)
+    if x.ndim != 3 or x.shape[2] != lstm.input_size:
+        raise ValueError(f"x must be (B, T, {lstm.input_size}), got shape {tuple(x.shape)}")
+    outputs = []
+    for start in range(0, x.shape[1], chunk_size):
+        out, state = lstm(x[:, start : start + chunk_size], state)  # state: (h, c), each (L, B, H)
+        outputs.append(out)
+    return torch.cat(outputs, dim=1), state
+
+
+def check_padded(x, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Check a padded batch ``x (B, T, D)`` and ``lengths (B,)``; returns both as NumPy arrays.
+
+    Every length must be an integer in ``1..T``: a length past ``T`` names steps that are not in
+    the batch, and a zero length leaves a sequence with no state to classify.
+    """
+    x, lengths = np.asarray(x), np.asarray(lengths)
+    if x.ndim != 3:
+        raise ValueError(f"x must be a padded batch (B, T, D), got shape {x.shape}")
+    B, T = x.shape[:2]
+    if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths must be integers of shape ({B},), got {lengths.dtype} of shape {lengths.shape}")
+    if lengths.size and lengths.max() > T:
+        k = int(lengths.argmax())
+        raise ValueError(f"lengths[{k}] = {int(lengths[k])} is longer than the padded length T = {T}")
+    if lengths.size and lengths.min() < 1:
+        k = int(lengths.argmin())
+        raise ValueError(f"lengths[{k}] = {int(lengths[k])}: every sequence needs at least one step")
+    return x, lengths
+
+
+def classifier_to_keras(torch_model: Any, keras_model: Any) -> Any:
+    """Copy a one-layer PyTorch ``SequenceClassifier`` into a Keras ``sequence_classifier``.
+
+    The LSTM goes through :func:`~lstm_tutorial.frameworks.convert.params_from_torch` and
+    :func:`~lstm_tutorial.frameworks.convert.params_to_keras` (layer ``"rnn_0"``); the head's
+    ``weight (C, H)`` becomes the Dense ``kernel (H, C)``. PyTorch returns logits and Keras
+    softmax probabilities: compare ``softmax(torch logits)`` with the Keras output.
+    """
+    from lstm_tutorial.frameworks.convert import params_from_torch, params_to_keras
+
+    if torch_model.rnn.num_layers != 1 or torch_model.rnn.bidirectional:
+        raise ValueError("classifier_to_keras ports one unidirectional layer")
+    params_to_keras(params_from_torch(torch_model.rnn), keras_model.get_layer("rnn_0"))
+    head = keras_model.get_layer("head")
+    weight = torch_model.head.weight.detach().cpu().numpy()  # (C, H)
+    bias = torch_model.head.bias.detach().cpu().numpy()  # (C,)
+    if tuple(head.kernel.shape) != weight.T.shape:
+        raise ValueError(f"Keras head kernel {tuple(head.kernel.shape)} does not fit torch head {weight.shape}")
+    head.kernel.assign(weight.T.astype(head.kernel.dtype))
+    head.bias.assign(bias.astype(head.bias.dtype))
+    return keras_model
