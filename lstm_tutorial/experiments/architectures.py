@@ -75,7 +75,7 @@ class TaggerConfig:
     embed_dim: int = 16  # E
     seq_len: int = 64  # T, letters per training and test window
     batch_size: int = 32  # windows per step, drawn at random from the training windows
-    steps: int = 500  # Adam steps, the same for every architecture
+    steps: int = 800  # Adam steps, the same for every architecture
     lr: float = 3e-3  # Adam learning rate
     clip: float = 1.0  # global gradient-norm clip
     seeds: tuple[int, ...] = (0, 1, 2)  # initial weights and batches
@@ -99,8 +99,12 @@ def tagger_widths(config: TaggerConfig) -> dict[str, dict]:
     out = {}
     for label, (L, bi) in ARCHITECTURES.items():
         H = width_for_budget(config.budget, len(seg.LETTERS), config.embed_dim, 2, L, bi)
-        out[label] = {"layers": L, "bidirectional": bi, "H": H,
-                      "params": tagger_parameter_count(len(seg.LETTERS), config.embed_dim, H, 2, L, bi)}  # fmt: skip
+        out[label] = {
+            "layers": L,
+            "bidirectional": bi,
+            "H": H,
+            "params": tagger_parameter_count(len(seg.LETTERS), config.embed_dim, H, 2, L, bi),
+        }
     return out
 
 
@@ -151,7 +155,9 @@ def tagger_baselines(config: TaggerConfig) -> dict[str, dict]:
         if (left, right) == (0, 0):
             pred = np.full(n, int(np.bincount(data.train_tags).argmax()))
         else:
-            pred = seg.context_count_baseline(data.train_ids, data.train_tags, data.test_ids, left=left, right=right)[:n]
+            pred = seg.context_count_baseline(data.train_ids, data.train_tags, data.test_ids, left=left, right=right)[
+                :n
+            ]
         out[label] = seg.tag_scores(data.test_tags[:n], pred)
     return out
 
@@ -183,8 +189,15 @@ def train_vowels_torch(config: VowelsConfig, seed: int) -> dict:
     with limit_threads(config.num_threads, blas=False):
         seed_everything(seed)
         model = SequenceClassifier(N_COEFFICIENTS, config.hidden_size, N_SPEAKERS)
-        history = train_torch(model, (x_train.astype(np.float32), len_train, y_train), F.cross_entropy,
-                              epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, progress=False)  # fmt: skip
+        history = train_torch(
+            model,
+            (x_train.astype(np.float32), len_train, y_train),
+            F.cross_entropy,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            lr=config.lr,
+            progress=False,
+        )
         model.eval()
         with torch.no_grad():
             pred = model(torch.from_numpy(x_test.astype(np.float32)), torch.from_numpy(len_test)).argmax(-1).numpy()
@@ -198,10 +211,16 @@ def train_vowels_keras(config: VowelsConfig, seed: int) -> dict:
     quiet_keras()
     x_train, _, y_train, x_test, _, y_test = vowels_arrays()
     seed_everything(seed)
-    model = sequence_classifier(N_SPEAKERS, input_shape=(None, N_COEFFICIENTS), units=config.hidden_size,
-                                mask_value=0.0, learning_rate=config.lr)  # fmt: skip
-    history = model.fit(x_train.astype(np.float32), y_train, epochs=config.epochs, batch_size=config.batch_size,
-                        shuffle=True, verbose=0)  # fmt: skip
+    model = sequence_classifier(
+        N_SPEAKERS,
+        input_shape=(None, N_COEFFICIENTS),
+        units=config.hidden_size,
+        mask_value=0.0,
+        learning_rate=config.lr,
+    )
+    history = model.fit(
+        x_train.astype(np.float32), y_train, epochs=config.epochs, batch_size=config.batch_size, shuffle=True, verbose=0
+    )
     pred = model.predict(x_test.astype(np.float32), verbose=0).argmax(-1)
     return {"seed": seed, "accuracy": float(np.mean(pred == y_test)), "final_loss": float(history.history["loss"][-1])}
 
@@ -238,8 +257,12 @@ def run(tagger: TaggerConfig = TaggerConfig(), vowels: VowelsConfig = VowelsConf
             for seed in tagger.seeds:
                 runs.append(train_tagger(tagger, label, seed))
                 print(f"tagger {label!r} seed {seed}: f1 {runs[-1]['f1']:.3f}", file=sys.stderr)
-        out["tagger"] = {"config": asdict(tagger), "widths": tagger_widths(tagger), "runs": runs,
-                         "baselines": tagger_baselines(tagger)}  # fmt: skip
+        out["tagger"] = {
+            "config": asdict(tagger),
+            "widths": tagger_widths(tagger),
+            "runs": runs,
+            "baselines": tagger_baselines(tagger),
+        }
         out["seconds"]["tagger"] = round(time.perf_counter() - start, 1)
     if "vowels" in parts:
         start = time.perf_counter()

@@ -10,17 +10,16 @@ units per direction, ``L`` stacked layers, ``V`` vocabulary, ``C`` classes. Batc
   every position.
 - :func:`stream_lstm`: run an ``nn.LSTM`` over a long sequence chunk by chunk, carrying
   ``(h, c)`` between chunks (stateful streaming inference).
+- :func:`stateful_keras_lstm` and :func:`keras_stream`: the same in Keras, with ``stateful=True``.
 - :func:`classifier_to_keras`: port a :class:`~lstm_tutorial.frameworks.torch_models.SequenceClassifier`
   (packing) into a Keras :func:`~lstm_tutorial.frameworks.keras_models.sequence_classifier`
   (masking) through :mod:`lstm_tutorial.frameworks.convert`.
-- :func:`check_padded`: the checks a padded batch and its lengths must pass.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -32,8 +31,9 @@ __all__ = [
     "width_for_budget",
     "Tagger",
     "stream_lstm",
-    "check_padded",
     "classifier_to_keras",
+    "stateful_keras_lstm",
+    "keras_stream",
 ]
 
 
@@ -81,8 +81,13 @@ class Tagger(nn.Module):
     def __init__(self, V: int, E: int, H: int, C: int, num_layers: int = 1, bidirectional: bool = False):
         super().__init__()
         self.embed = nn.Embedding(check_int("V", V), check_int("E", E))
-        self.rnn = nn.LSTM(E, check_int("H", H), num_layers=check_int("num_layers", num_layers), batch_first=True,
-                           bidirectional=bidirectional)  # fmt: skip
+        self.rnn = nn.LSTM(
+            E,
+            check_int("H", H),
+            num_layers=check_int("num_layers", num_layers),
+            batch_first=True,
+            bidirectional=bidirectional,
+        )
         self.head = nn.Linear(H * (2 if bidirectional else 1), check_int("C", C))
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -112,27 +117,6 @@ def stream_lstm(lstm: nn.LSTM, x: torch.Tensor, chunk_size: int, state=None):
     return torch.cat(outputs, dim=1), state
 
 
-def check_padded(x, lengths) -> tuple[np.ndarray, np.ndarray]:
-    """Check a padded batch ``x (B, T, D)`` and ``lengths (B,)``; returns both as NumPy arrays.
-
-    Every length must be an integer in ``1..T``: a length past ``T`` names steps that are not in
-    the batch, and a zero length leaves a sequence with no state to classify.
-    """
-    x, lengths = np.asarray(x), np.asarray(lengths)
-    if x.ndim != 3:
-        raise ValueError(f"x must be a padded batch (B, T, D), got shape {x.shape}")
-    B, T = x.shape[:2]
-    if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
-        raise ValueError(f"lengths must be integers of shape ({B},), got {lengths.dtype} of shape {lengths.shape}")
-    if lengths.size and lengths.max() > T:
-        k = int(lengths.argmax())
-        raise ValueError(f"lengths[{k}] = {int(lengths[k])} is longer than the padded length T = {T}")
-    if lengths.size and lengths.min() < 1:
-        k = int(lengths.argmin())
-        raise ValueError(f"lengths[{k}] = {int(lengths[k])}: every sequence needs at least one step")
-    return x, lengths
-
-
 def classifier_to_keras(torch_model: Any, keras_model: Any) -> Any:
     """Copy a one-layer PyTorch ``SequenceClassifier`` into a Keras ``sequence_classifier``.
 
@@ -154,3 +138,41 @@ def classifier_to_keras(torch_model: Any, keras_model: Any) -> Any:
     head.kernel.assign(weight.T.astype(head.kernel.dtype))
     head.bias.assign(bias.astype(head.bias.dtype))
     return keras_model
+
+
+def stateful_keras_lstm(params: dict, batch_size: int, dtype: str = "float64") -> Any:
+    """A Keras model around one ``LSTM(stateful=True, return_sequences=True)`` layer named ``"rnn_0"``.
+
+    ``params`` are engine-layout LSTM weights (``W (D, 4H)``, ``U (H, 4H)``, ``b (4H,)``), written
+    with :func:`~lstm_tutorial.frameworks.convert.params_to_keras`. A stateful layer keeps its
+    ``(h, c)`` after each call and starts the next call from it, so the batch size is fixed
+    (``batch_size``) and row ``k`` of every call must continue row ``k`` of the previous one.
+    """
+    import keras
+
+    from lstm_tutorial.frameworks.convert import params_to_keras
+
+    D, H = params["W"].shape[0], params["U"].shape[0]
+    inputs = keras.Input(batch_shape=(check_int("batch_size", batch_size), None, D), dtype=dtype)
+    layer = keras.layers.LSTM(H, return_sequences=True, stateful=True, dtype=dtype, name="rnn_0")
+    model = keras.Model(inputs, layer(inputs))
+    params_to_keras(params, layer)
+    return model
+
+
+def keras_stream(model: Any, x, chunk_size: int, *, carry: bool = True):
+    """Feed ``x (B, T, D)`` to a :func:`stateful_keras_lstm` model in chunks: outputs ``(B, T, H)``.
+
+    The state is reset once before the first chunk; with ``carry=False`` it is also reset before
+    every chunk, which is what a stateless layer does (each chunk starts from zeros).
+    """
+    import numpy as np
+
+    chunk_size = check_int("chunk_size", chunk_size)
+    layer = model.get_layer("rnn_0")
+    outputs = []
+    for start in range(0, x.shape[1], chunk_size):
+        if start == 0 or not carry:
+            layer.reset_states()
+        outputs.append(np.asarray(model(x[:, start : start + chunk_size])))
+    return np.concatenate(outputs, axis=1)
