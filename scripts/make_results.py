@@ -26,6 +26,7 @@ EXPERIMENTS = {
     "melody": ["lstm_tutorial.experiments.melody"],
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],
+    "architectures": ["lstm_tutorial.experiments.architectures"],
 }
 
 
