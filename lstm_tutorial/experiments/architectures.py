@@ -249,7 +249,7 @@ def summarise(values) -> dict:
 
 def run(tagger: TaggerConfig = TaggerConfig(), vowels: VowelsConfig = VowelsConfig(), *, parts=("tagger", "vowels")):
     """Every run of both experiments, with progress on stderr; the results file's dict."""
-    out = {"versions": versions(), "seconds": {}}
+    out = {"versions": {}, "seconds": {}}
     if "tagger" in parts:
         start = time.perf_counter()
         runs = []
@@ -273,6 +273,7 @@ def run(tagger: TaggerConfig = TaggerConfig(), vowels: VowelsConfig = VowelsConf
             print(f"vowels seed {seed}: {[r[-1]['accuracy'] for r in runs.values()]}", file=sys.stderr)
         out["vowels"] = {"config": asdict(vowels), "runs": runs, "baselines": vowels_baselines()}
         out["seconds"]["vowels"] = round(time.perf_counter() - start, 1)
+    out["versions"] = versions()  # after the runs, so that every framework they imported is named
     return out
 
 
