@@ -35,7 +35,7 @@ def plot_runs_by_architecture(
         raise ValueError("scores must map each architecture label to at least one score")
     with use_book_style():
         fig, ax = _new_axes(ax, figsize=(7.4, 4.2))
-        for k, (label, values) in enumerate(scores.items()):
+        for k, values in enumerate(scores.values()):
             v = np.asarray(values, dtype=float)
             ax.scatter(np.full(v.size, k), v, color=_colour(k), s=28, zorder=3)
             ax.hlines(v.mean(), k - 0.3, k + 0.3, color=_colour(k), lw=2.5)

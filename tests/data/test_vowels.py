@@ -15,6 +15,7 @@ def needs_vowels():
     except ModuleNotFoundError as e:
         pytest.skip(str(e))
 
+
 HEADER = "# comment\n@problemName Toy\n@dimensions 2\n@data\n"
 
 
