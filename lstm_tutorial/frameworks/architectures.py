@@ -11,6 +11,7 @@ units per direction, ``L`` stacked layers, ``V`` vocabulary, ``C`` classes. Batc
 - :func:`stream_lstm`: run an ``nn.LSTM`` over a long sequence chunk by chunk, carrying
   ``(h, c)`` between chunks (stateful streaming inference).
 - :func:`stateful_keras_lstm` and :func:`keras_stream`: the same in Keras, with ``stateful=True``.
+- :func:`keras_float64`: build Keras models in float64 for exact comparisons, then restore.
 - :func:`classifier_to_keras`: port a :class:`~lstm_tutorial.frameworks.torch_models.SequenceClassifier`
   (packing) into a Keras :func:`~lstm_tutorial.frameworks.keras_models.sequence_classifier`
   (masking) through :mod:`lstm_tutorial.frameworks.convert`.
@@ -18,6 +19,8 @@ units per direction, ``L`` stacked layers, ``V`` vocabulary, ``C`` classes. Batc
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -34,6 +37,7 @@ __all__ = [
     "classifier_to_keras",
     "stateful_keras_lstm",
     "keras_stream",
+    "keras_float64",
 ]
 
 
@@ -176,3 +180,23 @@ def keras_stream(model: Any, x, chunk_size: int, *, carry: bool = True):
             layer.reset_states()
         outputs.append(np.asarray(model(x[:, start : start + chunk_size])))
     return np.concatenate(outputs, axis=1)
+
+
+@contextlib.contextmanager
+def keras_float64() -> Iterator[None]:
+    """Build Keras models in float64 inside the block, then restore the previous defaults.
+
+    Keras 3 keeps two global defaults: ``floatx`` and a dtype policy, which it fixes from
+    ``floatx`` the first time a layer asks for it. Both are set here and both restored, so a
+    float64 comparison leaves later models in float32.
+    """
+    import keras
+
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy().name
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)

@@ -10,13 +10,13 @@ from tests.data.test_vowels import needs_vowels
 
 pytestmark = pytest.mark.disable_socket
 
-TAGGER_ABS = 0.02  # see the slow test's docstring
-VOWELS_ABS = 0.02
+TAGGER_ABS = 1e-3  # see the slow test's docstring
+VOWELS_ABS = 3e-3  # one test utterance is 1 / 370 = 2.7e-3
 
 
 def test_every_architecture_is_within_one_percent_of_the_budget():
     for w in ex.tagger_widths(ex.TaggerConfig()).values():
-        assert abs(w["params"] / ex.TaggerConfig().budget - 1) <= 0.01
+        assert 100 * abs(w["params"] - ex.TaggerConfig().budget) <= ex.TaggerConfig().budget
 
 
 def test_summarise():
@@ -36,7 +36,12 @@ def test_cached_results_match_recomputed_runs():
     """Retrain the one-layer tagger and the PyTorch vowels classifier with seed 0 (about 12 s).
 
     Both train in float32 on one thread with seeded batches, so on the machine that wrote the
-    file they repeat bit for bit. SPREAD_DOC
+    file they repeat bit for bit. Measured on that machine with older kernels forced (AVX2, and
+    SSE4.2-era ``default``): the tagger's test F1 moved by at most 1.3e-4 (one word start) and its
+    accuracy not at all, the final training loss by a relative 6e-3; the vowels classifier's
+    accuracy and loss did not move. So the tagger's scores are compared to 1e-3 absolute (about
+    seven times the largest measured move) and the vowels accuracy to 3e-3, less than two
+    utterances of the 370.
     """
     needs_vowels()
     results = ex.load_architectures_results()

@@ -127,11 +127,9 @@ def test_keras_masking_equals_torch_packing_with_ported_weights():
 
     seed_everything(0)
     torch_model = SequenceClassifier(3, 6, 4).double()
-    keras.config.set_floatx("float64")
-    try:
+    with arch.keras_float64():
         keras_model = sequence_classifier(4, input_shape=(None, 3), units=6, mask_value=0.0)
-    finally:
-        keras.config.set_floatx("float32")
+    assert keras.layers.Dense(1).dtype == "float32"  # the defaults are restored
     arch.classifier_to_keras(torch_model, keras_model)
     x, lengths, pad = _padded_batch()
     x[pad] = 0.0  # Keras' Masking layer finds the padding by this value
