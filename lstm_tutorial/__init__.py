@@ -17,6 +17,7 @@
       rnn_attention.py  additive (Bahdanau) and multiplicative (Luong) attention over encoder states
       transformer_block.py  LayerNorm, feed-forward, residuals: the encoder block, pre- and post-norm
       variants.py       peepholes and the 1997 cell without a forget gate
+      slstm.py          the sLSTM of xLSTM: exponential gates, normaliser and stabiliser states
       generation.py     perplexity, evaluation over a stream, sampling text
 
     data/             offline data, NumPy only
@@ -25,6 +26,7 @@
                         CO2 (monthly and weekly) and sunspots, the book's corpus, digits, generated melodies
       masking.py        BERT's corruption of a batch
       seq2seq.py        copy, reverse and dates-in-words tasks, their vocabulary and padded batches
+      formal_languages.py  parity, count comparison, associative recall: balanced test sets, baselines
       baselines.py      naive and seasonal forecasts, uniform / unigram / bigram models
 
     frameworks/       PyTorch and Keras (imports engine and data)
@@ -33,17 +35,20 @@
                         every model, at module level
       training.py       one training loop per framework, the warm-up/cosine schedule
       init.py           the forget-gate bias
+      awd.py            AWD-LSTM regularisers: weight tying, DropConnect on U, embedding dropout, AR/TAR
       distributed.py    one model trained with DistributedDataParallel
       seq2seq.py        the encoder-decoder LSTM: Encoder, Decoder, Seq2Seq, greedy decoding
+      slstm.py          the sLSTM as a PyTorch module, for training
 
     experiments/      one module per experiment (config, run, cached results; python -m ...)
       results.py        the one home of the results files in resources/
       reproduction / gradient_flow / adding_numpy / delayed_recall / tbptt_echo /
+      change_forecast (fit a change forecaster, score its levels) /
       regularisation / weekly_forecaster / melody / seq2seq / seq2seq_attention /
-      recall / mlm / scaling / bench / timing
+      recall / mlm / scaling / bench / timing / where_each_wins / lm_ladder
 
     figures/          plots and diagrams, drawn from result rows
-      style.py / plots.py / diagrams.py / seq2seq.py
+      style.py / plots.py / diagrams.py / seq2seq.py / where_each_wins.py / lm_ladder.py
 """
 
 from lstm_tutorial.repro import seed_everything

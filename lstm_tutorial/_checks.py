@@ -177,21 +177,26 @@ def _parse_size(spec: str) -> tuple[str, int]:
     return letter, int(digits) if digits else 1
 
 
+#: names of the states in the order the cells keep them (the sLSTM adds a normaliser and a stabiliser)
+STATE_NAMES = ("h_0", "c_0", "n_0", "m_0")
+
+
 def check_state(name: str, state, *, n: int, batch: int, hidden: int, dtype) -> tuple[np.ndarray, ...]:
     """Check a recurrent state: an ``n``-tuple of ``(B, H)`` arrays (``n=1`` also accepts a bare array)."""
     if n == 1 and isinstance(state, np.ndarray):
         state = (state,)
     if not isinstance(state, (tuple, list)) or len(state) != n:
-        what = "an array h_0 of shape (B, H)" if n == 1 else "a pair (h_0, c_0) of (B, H) arrays"
+        what = {1: "an array h_0 of shape (B, H)", 2: "a pair (h_0, c_0) of (B, H) arrays"}.get(
+            n, f"a {n}-tuple {STATE_NAMES[:n]} of (B, H) arrays"
+        )
         got = (
             f"{type(state).__name__} of length {len(state)}"
             if isinstance(state, (tuple, list))
             else type(state).__name__
         )
         raise TypeError(f"{name} must be {what}, got {got}")
-    names = ("h_0", "c_0")
     return tuple(
-        check_array(f"{name}[{k}] ({names[k]})", s, shape=(batch, hidden), labels=("B", "H"), dtype=dtype)
+        check_array(f"{name}[{k}] ({STATE_NAMES[k]})", s, shape=(batch, hidden), labels=("B", "H"), dtype=dtype)
         for k, s in enumerate(state)
     )
 

@@ -23,9 +23,12 @@ EXPERIMENTS = {
     "weekly_forecaster": ["lstm_tutorial.experiments.weekly_forecaster"],
     "seq2seq": ["lstm_tutorial.experiments.seq2seq"],
     "seq2seq_attention": ["lstm_tutorial.experiments.seq2seq_attention", "--jobs", "2"],
+    "decoding": ["lstm_tutorial.experiments.decoding"],
     "melody": ["lstm_tutorial.experiments.melody"],
+    "lm_ladder": ["lstm_tutorial.experiments.lm_ladder"],
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],
+    "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
     "architectures": ["lstm_tutorial.experiments.architectures"],
 }
 

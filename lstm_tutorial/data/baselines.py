@@ -4,7 +4,8 @@
   one period back), their errors (:func:`forecast_errors`, :func:`baseline_errors`).
 - Language: :func:`uniform_cross_entropy`, the unigram and the bigram model of a character stream
   (:func:`unigram_cross_entropy`, :func:`bigram_cross_entropy`), and :func:`ngram_cross_entropy`
-  for batches of separate sequences (melodies), in nats per token.
+  for batches of separate sequences (melodies), in nats per token; :func:`char_ngram_cross_entropy`,
+  the n-gram of any order on a character stream (the language-model ladder's baselines).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "bigram_probabilities",
     "bigram_cross_entropy",
     "ngram_cross_entropy",
+    "char_ngram_cross_entropy",
     "naive_forecast",
     "seasonal_naive_forecast",
     "forecast_errors",
@@ -118,6 +120,46 @@ def ngram_cross_entropy(train, test, order: int, vocab_size: int = len(VOCAB), a
     np.add.at(counts, (train[:, :-1].ravel(), train[:, 1:].ravel()), 1.0)
     logp = np.log(counts / counts.sum(axis=1, keepdims=True))
     return float(-logp[test[:, :-1], test[:, 1:]].mean())
+
+
+def char_ngram_cross_entropy(train_ids, eval_ids, V: int, order: int, alpha: float = 1.0) -> float:
+    """Cross-entropy (nats per character) on ``eval_ids`` of the add-``alpha`` n-gram of ``train_ids``.
+
+    The model predicts a character from the ``order - 1`` characters before it:
+    ``p(v | u) = (count(u v) + alpha) / (count(u) + alpha V)``, where ``u`` is a context of
+    ``order - 1`` characters, ``count(u v)`` counts its occurrences followed by ``v`` in the
+    training stream and ``count(u)`` those followed by anything. Every position
+    ``p >= order - 1`` of ``eval_ids`` is scored (the first ``order - 1`` are only read).
+    ``order = 1`` is :func:`unigram_cross_entropy` and ``order = 2`` :func:`bigram_cross_entropy`.
+    """
+    V = check_vocab_size(V)
+    order = check_int("order", order)
+    tr, ev = check_ids("train_ids", train_ids, V), check_ids("eval_ids", eval_ids, V)
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    if tr.size < order or ev.size < order:
+        raise ValueError(f"train_ids and eval_ids need at least order = {order} ids, got {tr.size} and {ev.size}")
+
+    def codes(ids):  # context code (base V) of every position p >= order - 1, and the id at p
+        n = ids.size - order + 1
+        ctx = np.zeros(n, dtype=np.int64)
+        for k in range(order - 1):
+            ctx = ctx * V + ids[k : k + n]
+        return ctx, ids[order - 1 :]
+
+    ctx_tr, nxt_tr = codes(tr)
+    ctx_ev, nxt_ev = codes(ev)
+    ctx_keys, ctx_counts = np.unique(ctx_tr, return_counts=True)
+    pair_keys, pair_counts = np.unique(ctx_tr * V + nxt_tr, return_counts=True)
+
+    def lookup(keys, counts, query):
+        pos = np.clip(np.searchsorted(keys, query), 0, len(keys) - 1)
+        return np.where(keys[pos] == query, counts[pos], 0).astype(np.float64)
+
+    p = (lookup(pair_keys, pair_counts, ctx_ev * V + nxt_ev) + alpha) / (
+        lookup(ctx_keys, ctx_counts, ctx_ev) + alpha * V
+    )
+    return float(-np.mean(np.log(p)))
 
 
 def naive_forecast(X, horizon: int = 1) -> np.ndarray:

@@ -6,7 +6,8 @@ batch-first NumPy arrays: float32 for real-valued inputs and targets, int64 for 
 so ``torch.from_numpy(X)`` and ``keras.Model.fit(X, y)`` take them as they are. Symbol ids
 become one-hot vectors with :func:`one_hot`.
 
-Letters: ``N`` sequences, ``T`` time steps, ``D`` input features, ``K`` classes / symbols.
+Letters: ``N`` sequences, ``T`` time steps, ``D`` input features; ``S = n_symbols`` is the size of
+a task's alphabet (``K`` is kept for the chunk length of truncated BPTT, as in the book's notation).
 
 Each task states its *chance baseline*: the best loss a model without memory of the
 relevant inputs can reach, in closed form, with a function that computes it, so a learning
@@ -17,10 +18,10 @@ task                        what must be remembered                 chance basel
 ==========================  =====================================  ==============================
 adding problem, modern      two marked values, lag >= T/2           MSE 1/6 ~ 0.167 (predict 1)
 adding problem, 1997        two marked values in the first half     MSE 1/24 ~ 0.042 (predict 0.5)
-copy task                   ``n_copy`` symbols across ``T`` blanks  CE n_copy ln K / (T + 2 n_copy)
+copy task                   ``n_copy`` symbols across ``T`` blanks  CE n_copy ln S / (T + 2 n_copy)
 temporal order              order of 2 (or 3) X/Y symbols           accuracy 1/4 (1/8), CE ln 4 (ln 8)
 embedded Reber grammar      the 2nd symbol, until the penultimate   penultimate symbol right 1/2
-delayed recall              one symbol across ``lag`` distractors   accuracy 1/K, CE ln K
+delayed recall              one symbol across ``lag`` distractors   accuracy 1/S, CE ln S
 echo stream                 the bit ``delay`` steps back            accuracy 1/2
 ==========================  =====================================  ==============================
 """

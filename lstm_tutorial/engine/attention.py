@@ -1,8 +1,8 @@
 """Attention from scratch in NumPy: the forward pass of the Transformer's central operation.
 
 Sizes: ``B`` batch, ``T`` time steps (``Tq`` queries, ``Tk`` keys), ``d`` size of a query or
-key vector, ``dv`` size of a value vector, ``E`` model width (``d_model``), ``h`` heads with
-``E = h * dk``. Arrays are batch-first, and products are row vectors times matrices
+key vector, ``dv`` size of a value vector, ``E`` model width (``d_model``), ``n_h`` heads with
+``E = n_h * dk``. Arrays are batch-first, and products are row vectors times matrices
 (``x W``), as everywhere in the book.
 
 Scaled dot-product attention (Vaswani et al., 2017)::
@@ -71,9 +71,9 @@ def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.nda
     """Scaled dot-product attention, ``softmax(q k^T / sqrt(d)) v``.
 
     Args:
-        q: queries ``(B, Tq, d)``, or ``(B, h, Tq, d)`` with a head axis.
-        k: keys ``(B, Tk, d)`` (or ``(B, h, Tk, d)``): same leading axes and ``d`` as ``q``.
-        v: values ``(B, Tk, dv)`` (or ``(B, h, Tk, dv)``).
+        q: queries ``(B, Tq, d)``, or ``(B, n_h, Tq, d)`` with a head axis.
+        k: keys ``(B, Tk, d)`` (or ``(B, n_h, Tk, d)``): same leading axes and ``d`` as ``q``.
+        v: values ``(B, Tk, dv)`` (or ``(B, n_h, Tk, dv)``).
         mask: optional boolean array broadcastable to ``(..., Tq, Tk)``, True = may attend
             (e.g. :func:`causal_mask` or :func:`padding_mask`).
 
@@ -84,9 +84,9 @@ def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.nda
     """
     q = check_array("q", q)
     if q.ndim not in (3, 4):
-        raise ValueError(f"q must have shape (B, Tq, d) or (B, h, Tq, d), got shape {q.shape}")
+        raise ValueError(f"q must have shape (B, Tq, d) or (B, n_h, Tq, d), got shape {q.shape}")
     lead = q.shape[:-2]
-    labels = ("B", "Tk", "d") if q.ndim == 3 else ("B", "h", "Tk", "d")
+    labels = ("B", "Tk", "d") if q.ndim == 3 else ("B", "n_h", "Tk", "d")
     k = check_array("k", k, shape=(*lead, None, q.shape[-1]), labels=labels)
     v = check_array("v", v, shape=(*lead, k.shape[-2], None), labels=(*labels[:-1], "dv"))
     dtype = float_dtype(q.dtype, k.dtype, v.dtype)
@@ -111,7 +111,7 @@ def padding_mask(lengths, T: int) -> np.ndarray:
     """``(B, 1, T)`` boolean mask, True where the key position ``j < lengths[b]`` (a real token).
 
     The middle axis broadcasts over queries, so the mask fits scores ``(B, Tq, T)``; for
-    scores with a head axis ``(B, h, Tq, T)`` use ``padding_mask(...)[:, None]``.
+    scores with a head axis ``(B, n_h, Tq, T)`` use ``padding_mask(...)[:, None]``.
     Combine with a causal mask by ``&``.
     """
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
@@ -142,8 +142,8 @@ def multi_head_attention(x_q, x_kv, params, n_heads: int, mask=None) -> tuple[np
     concatenated and mixed by ``W_o``::
 
         Q = x_q W_q + b_q,  K = x_kv W_k + b_k,  V = x_kv W_v + b_v     (B, T, E)
-        split each into h heads of dk = E / h                           (B, h, T, dk)
-        O_j = attention(Q_j, K_j, V_j)                                  (B, h, Tq, dk)
+        split each into n_h heads of dk = E / n_h                        (B, n_h, T, dk)
+        O_j = attention(Q_j, K_j, V_j)                                  (B, n_h, Tq, dk)
         out = concat_j(O_j) W_o + b_o                                   (B, Tq, E)
 
     Self-attention is ``multi_head_attention(x, x, ...)``.
@@ -153,12 +153,12 @@ def multi_head_attention(x_q, x_kv, params, n_heads: int, mask=None) -> tuple[np
         x_kv: ``(B, Tk, E)`` the sequence that is looked at.
         params: ``W_q, W_k, W_v, W_o`` ``(E, E)`` and optionally ``b_q, b_k, b_v, b_o`` ``(E,)``
             (see the module docstring for the port from PyTorch).
-        n_heads: ``h``; must divide ``E``.
-        mask: boolean, True = may attend, broadcastable to ``(B, h, Tq, Tk)``; a 3-D mask
+        n_heads: ``n_h``; must divide ``E``.
+        mask: boolean, True = may attend, broadcastable to ``(B, n_h, Tq, Tk)``; a 3-D mask
             ``(B, Tq, Tk)`` (e.g. :func:`padding_mask`) or 2-D ``(Tq, Tk)`` is applied to every head.
 
     Returns:
-        ``(out, weights)``: ``(B, Tq, E)`` and the per-head weights ``(B, h, Tq, Tk)``.
+        ``(out, weights)``: ``(B, Tq, E)`` and the per-head weights ``(B, n_h, Tq, Tk)``.
     """
     x_q = check_array("x_q", x_q, ndim=3, labels=("B", "Tq", "E"))
     x_kv = check_array("x_kv", x_kv, shape=(x_q.shape[0], None, x_q.shape[2]), labels=("B", "Tk", "E"))
@@ -175,19 +175,19 @@ def multi_head_attention(x_q, x_kv, params, n_heads: int, mask=None) -> tuple[np
     dtype = float_dtype(x_q.dtype, x_kv.dtype, *(a.dtype for a in p.values()))
     p = {key: a.astype(dtype, copy=False) for key, a in p.items()}
     x_q, x_kv = x_q.astype(dtype, copy=False), x_kv.astype(dtype, copy=False)
-    h, dk = n_heads, E // n_heads
+    n_h, dk = n_heads, E // n_heads
 
     def project(x, n):
         y = x @ p[f"W_{n}"] + (p[f"b_{n}"] if f"b_{n}" in p else 0)  # (B, T, E)
-        return y.reshape(B, -1, h, dk).transpose(0, 2, 1, 3)  # (B, h, T, dk)
+        return y.reshape(B, -1, n_h, dk).transpose(0, 2, 1, 3)  # (B, n_h, T, dk)
 
     Q, K, V = project(x_q, "q"), project(x_kv, "k"), project(x_kv, "v")
     if mask is not None:
         mask = np.asarray(mask)
         if mask.dtype == np.bool_ and mask.ndim == 3:
             mask = mask[:, None]  # (B, 1, Tq, Tk): the same mask for every head
-        mask = _check_mask(mask, (B, h, Tq, Tk))
-    O, weights = scaled_dot_product_attention(Q, K, V, mask)  # (B, h, Tq, dk), (B, h, Tq, Tk)
+        mask = _check_mask(mask, (B, n_h, Tq, Tk))
+    O, weights = scaled_dot_product_attention(Q, K, V, mask)  # (B, n_h, Tq, dk), (B, n_h, Tq, Tk)
     O = O.transpose(0, 2, 1, 3).reshape(B, Tq, E)  # concatenate the heads
     out = O @ p["W_o"] + (p["b_o"] if "b_o" in p else 0)
     return out, weights

@@ -17,7 +17,7 @@ query; vocabulary ``V = S + N + 1``. Chance accuracy is ``1 / S``.
   Transformer encoder (from :func:`lstm_tutorial.frameworks.transformer.comparable_models`, so their
   parameter counts match); :func:`train_recall` trains one (model, k, seed) cell and returns a
   tidy dict.
-- :func:`window_accuracy` evaluates a model that sees only the last ``W`` tokens: the context
+- :func:`window_accuracy` evaluates a model that sees only the last ``w`` tokens: the context
   window experiment.
 - :func:`load_recall_results` reads ``resources/recall_results.json``, written by
   ``python -m lstm_tutorial.experiments.recall``; :func:`longest_solved` finds the longest lag every seed
@@ -122,17 +122,17 @@ def evaluate(net, X, y) -> float:
     return float(np.mean(pred == y))
 
 
-def window_accuracy(net, k: int, W: int, budget: RecallBudget = DEFAULT_BUDGET) -> float:
-    """Accuracy on the balanced test set at lag ``k`` when the model sees only the last ``W`` tokens.
+def window_accuracy(net, k: int, w: int, budget: RecallBudget = DEFAULT_BUDGET) -> float:
+    """Accuracy on the balanced test set at lag ``k`` when the model sees only the last ``w`` tokens.
 
     The query is the last token, so the reason (position 0) is inside the window exactly when
-    ``W >= k + 2``. Below that, the input does not depend on the reason and the accuracy is
+    ``w >= k + 2``. Below that, the input does not depend on the reason and the accuracy is
     exactly ``1 / S`` (see :func:`balanced_test_set`).
     """
-    if W < 1:
-        raise ValueError(f"W must be >= 1, got {W}")
+    if w < 1:
+        raise ValueError(f"w (the window length) must be >= 1, got {w}")
     X, y = balanced_test_set(budget.n_test_tails, k, n_reasons=budget.n_reasons, n_distractors=budget.n_distractors)
-    return evaluate(net, X[:, -W:], y)
+    return evaluate(net, X[:, -w:], y)
 
 
 def train_recall(

@@ -1,7 +1,7 @@
 """Measure what an LSTM and a Transformer cost as sequences and contexts grow, on this machine.
 
 Sizes: ``B`` batch, ``T`` sequence length, ``E`` model width (``d_model``, and the LSTM's
-``H = E``), ``F = 2E`` feed-forward width, ``h`` heads, ``L`` layers, ``t`` context length.
+``H = E``), ``F = 2E`` feed-forward width, ``n_h`` heads, ``L`` layers, ``t`` context length.
 
 Two kinds of measurement, kept apart on purpose:
 
@@ -10,9 +10,13 @@ Two kinds of measurement, kept apart on purpose:
   (:func:`saved_activation_bytes`), counted exactly from the tensors themselves. They are the
   same on every machine and are what the tests and the book's assertions pin.
 - **Timings** (:func:`time_training_step`, :func:`streaming_cost`): ``time.perf_counter``
-  around the real work, after warm-up, median of repeats, models interleaved so that a busy
-  moment of a shared machine hurts both. They depend on the CPU, the thread count and the
-  load, so the book shows them with loose assertions only.
+  around the real work, after warm-up, at least 7 repeats per point, models interleaved so that
+  a busy moment of a shared machine hurts both. Each row keeps its raw ``times``; the book
+  reports their median and interquartile range with outliers flagged
+  (:func:`~lstm_tutorial.experiments.timing.summarise_times`), scaling exponents fitted in
+  log-log (:func:`~lstm_tutorial.experiments.timing.fit_exponent`) and a crossing only where the
+  curves separate beyond their spread (:func:`~lstm_tutorial.experiments.timing.compare_timings`).
+  Times depend on the CPU, the thread count and the load; the claims are ratios and exponents.
 
 Every function returns plain numbers or a tidy list of dicts (one row per model and size).
 """
@@ -26,7 +30,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from lstm_tutorial.experiments.timing import time_once
+from lstm_tutorial.experiments.timing import summarise_times, time_once
 from lstm_tutorial.frameworks.transformer import (
     CausalTransformerLM,
     KVCache,
@@ -41,7 +45,7 @@ __all__ = [
     "time_training_step",
     "training_step_flops",
     "lstm_vs_transformer_scaling",
-    "crossing_point",
+    "timings_of",
     "token_step_flops",
     "streaming_cost",
 ]
@@ -84,9 +88,9 @@ def saved_activation_bytes(fn: Callable[[], object], *, exclude: nn.Module | Non
 def attention_backend(name: str | None):
     """Choose PyTorch's attention kernel: ``None`` (PyTorch decides), ``"math"`` or ``"flash"``.
 
-    ``"math"`` is the textbook computation, which materialises and saves the ``(B, h, T, T)``
+    ``"math"`` is the textbook computation, which materialises and saves the ``(B, n_h, T, T)``
     weights; ``"flash"`` is the fused CPU kernel that recomputes them in the backward pass and
-    saves only ``O(B h T)`` numbers.
+    saves only ``O(B n_h T)`` numbers.
     """
     if name is None:
         yield
@@ -138,22 +142,29 @@ def time_training_step(
     loss_fn=_mse,
     lr: float = 1e-3,
     warmup: int = 1,
-    repeats: int = 5,
+    repeats: int = 7,
     backend: str | None = None,
 ) -> dict:
     """Seconds per training step (forward, loss, backward, SGD update) of ``model`` on ``batch``.
 
-    ``warmup`` untimed steps, then ``repeats`` timed ones with ``time.perf_counter``. Returns
-    ``{"seconds": median, "best_seconds": minimum, "repeats": repeats}``. The weights change
+    ``warmup`` untimed steps, then ``repeats`` (at least 3) timed ones with ``time.perf_counter``.
+    Returns ``seconds`` (median), ``best_seconds`` (minimum), ``repeats``, the raw ``times`` and
+    their :func:`~lstm_tutorial.experiments.timing.summarise_times`
+    (``q1``, ``q3``, ``outliers``). The weights change
     (SGD with ``lr``), which does not change the cost of a step.
     """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if repeats < 3:
+        raise ValueError(f"repeats must be at least 3 (a median and a spread), got {repeats}")
     step = _step_fn(model, batch, loss_fn, lr, backend)
     for _ in range(warmup):
         step()
     times = [time_once(step) for _ in range(repeats)]
-    return {"seconds": statistics.median(times), "best_seconds": min(times), "repeats": repeats}
+    return {"repeats": repeats, "times": times, "best_seconds": min(times), **_summary(times)}
+
+
+def _summary(times: list[float]) -> dict:
+    t = summarise_times(times)
+    return {"seconds": t["median"], "q1": t["q1"], "q3": t["q3"], "outliers": t["outliers"]}
 
 
 def training_step_flops(model: str, B: int, T: int, E: int, *, n_layers: int = 1, d_ff: int | None = None) -> float:
@@ -184,7 +195,7 @@ def lstm_vs_transformer_scaling(
     d_model: int = 64,
     n_heads: int = 4,
     n_layers: int = 1,
-    repeats: int = 3,
+    repeats: int = 7,
     warmup: int = 1,
     time_math: bool = False,
     threads: int | None = 1,
@@ -198,14 +209,17 @@ def lstm_vs_transformer_scaling(
     (``"lstm"``, ``"transformer"``, ``"transformer (math)"``), ``T``, ``B``, ``params``,
     ``flops`` (:func:`training_step_flops`), ``saved_bytes`` (:func:`peak_memory`),
     ``sequential_steps`` (operations that must wait for the previous one: ``T L`` for the
-    LSTM, ``L`` for the Transformer), ``seconds`` (median) and ``best_seconds`` (minimum, the
-    estimate least disturbed by other processes; both ``None`` if not timed). The
+    LSTM, ``L`` for the Transformer), the raw ``times`` of the ``repeats`` (at least 3),
+    ``seconds`` (their median), ``q1`` and ``q3`` (quartiles), ``outliers`` (times outside
+    Tukey's fences) and ``best_seconds`` (minimum); all ``None`` if not timed. The
     ``"transformer (math)"`` row is the same model forced onto the textbook attention kernel:
     its memory is always measured, its time only with ``time_math``.
 
     ``threads`` intra-op threads during the timings (default 1: small operations on a shared
     2-core machine time far more steadily on one thread; ``None`` keeps PyTorch's setting).
     """
+    if repeats < 3:
+        raise ValueError(f"repeats must be at least 3 (a median and a spread), got {repeats}")
     torch.manual_seed(seed)
     lstm, transformer, counts = comparable_models(
         input_size=d_model, d_model=d_model, n_heads=n_heads, n_layers=n_layers, head="token", n_outputs=1
@@ -239,29 +253,23 @@ def lstm_vs_transformer_scaling(
                     "flops": training_step_flops(kind, batch_size, T, d_model, n_layers=n_layers),
                     "saved_bytes": peak_memory(model, batch, backend=backend)["saved_bytes"],
                     "sequential_steps": T * n_layers if kind == "lstm" else n_layers,
-                    "seconds": statistics.median(times[name]) if name in times else None,
+                    "times": times[name] if name in times else None,
                     "best_seconds": min(times[name]) if name in times else None,
+                    **(_summary(times[name]) if name in times else dict.fromkeys(("seconds", "q1", "q3", "outliers"))),
                 }
             )
     return rows
 
 
-def crossing_point(rows: list[dict], a: str = "lstm", b: str = "transformer", key: str = "seconds") -> float | None:
-    """The length ``T`` where ``b``'s ``key`` first rises above ``a``'s, interpolated in log-log.
-
-    Returns ``None`` if ``b`` stays below (or above) ``a`` over all measured lengths.
-    """
-    import math
-
-    va = {r["T"]: r[key] for r in rows if r["model"] == a and r[key] is not None}
-    vb = {r["T"]: r[key] for r in rows if r["model"] == b and r[key] is not None}
-    Ts = sorted(set(va) & set(vb))
-    diff = [math.log(vb[T]) - math.log(va[T]) for T in Ts]
-    for i in range(1, len(Ts)):
-        if diff[i - 1] < 0 <= diff[i]:
-            frac = -diff[i - 1] / (diff[i] - diff[i - 1])
-            return math.exp(math.log(Ts[i - 1]) + frac * (math.log(Ts[i]) - math.log(Ts[i - 1])))
-    return None
+def timings_of(rows: list[dict], model: str, size_key: str = "T") -> tuple[list[int], list[list[float]]]:
+    """``(sizes, times)`` of one model's rows, sorted by size: the raw repeats, for
+    :func:`~lstm_tutorial.experiments.timing.fit_exponent` and
+    :func:`~lstm_tutorial.experiments.timing.compare_timings`. ``size_key`` is ``"T"`` for
+    :func:`lstm_vs_transformer_scaling`, ``"context"`` for :func:`streaming_cost`."""
+    picked = sorted((r[size_key], r["times"]) for r in rows if r["model"] == model and r.get("times"))
+    if not picked:
+        raise ValueError(f"no timed rows for model {model!r}; models: {sorted({r['model'] for r in rows})}")
+    return [p[0] for p in picked], [list(p[1]) for p in picked]
 
 
 def token_step_flops(
@@ -307,13 +315,16 @@ def streaming_cost(
     in a row, median), on
     ``threads`` intra-op threads (as in :func:`lstm_vs_transformer_scaling`).
 
-    Rows: ``model``, ``context``, ``seconds_per_token`` (median), ``state_bytes`` (measured from
+    Rows: ``model``, ``context``, ``times`` (the ``tokens`` timings), ``seconds_per_token``
+    (their median), ``q1``, ``q3``, ``outliers``, ``state_bytes`` (measured from
     the tensors after the step: the cache then holds ``t + 1`` positions), ``flops_per_token``
     (:func:`token_step_flops`), ``params``.
     """
     from lstm_tutorial.frameworks.torch_models import CharLanguageModel
     from lstm_tutorial.frameworks.transformer import count_parameters
 
+    if tokens < 3:
+        raise ValueError(f"tokens must be at least 3 (a median and a spread), got {tokens}")
     torch.manual_seed(seed)
     lstm = CharLanguageModel(vocab_size, d_model, d_model, num_layers=n_layers).eval()
     lm = CausalTransformerLM(vocab_size, d_model=d_model, n_heads=n_heads, n_layers=n_layers).eval()
@@ -348,7 +359,9 @@ def streaming_cost(
                     {
                         "model": name,
                         "context": t,
+                        "times": times[name],
                         "seconds_per_token": statistics.median(times[name]),
+                        **{k: v for k, v in _summary(times[name]).items() if k != "seconds"},
                         "state_bytes": sizes[name],
                         "flops_per_token": token_step_flops(name, t, d_model, n_layers=n_layers, vocab_size=vocab_size),
                         "params": count_parameters(model),

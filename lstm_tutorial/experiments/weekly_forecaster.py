@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 from lstm_tutorial import seed_everything  # noqa: E402
 from lstm_tutorial.data.baselines import forecast_errors, naive_forecast, seasonal_naive_forecast  # noqa: E402
 from lstm_tutorial.data.series import load_co2_weekly, make_forecasting_data  # noqa: E402
+from lstm_tutorial.experiments.change_forecast import fit_and_score  # noqa: E402
 from lstm_tutorial.experiments.results import load_results, save_results, versions  # noqa: E402
 from lstm_tutorial.frameworks.keras_models import quiet_keras, sequence_regressor  # noqa: E402
 
@@ -103,27 +104,8 @@ def run(seed: int, epochs: int | None = None, config: WeeklyConfig = DEFAULT_CON
     seed_everything(seed)
     model = sequence_regressor((config.input_len, 1), config.units, learning_rate=config.learning_rate)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
-    hist = model.fit(
-        diff.X_train,
-        diff.y_train,
-        epochs=epochs,
-        batch_size=config.batch_size,
-        validation_data=(diff.X_val, diff.y_val),
-        callbacks=[stop],
-        verbose=0,
-    )
-    change = diff.scaler.inverse_transform(model.predict(diff.X_test, verbose=0))
-    last = level.scaler.inverse_transform(naive_forecast(level.X_test))
-    y = level.scaler.inverse_transform(level.y_test)
-    val_loss = [round(float(v), 5) for v in hist.history["val_loss"]]
-    return {
-        "seed": seed,
-        "loss": [round(float(v), 5) for v in hist.history["loss"]],
-        "val_loss": val_loss,
-        "epochs_run": len(val_loss),
-        "best_epoch": int(np.argmin(val_loss)) + 1,
-        "test_rmse_ppm": round(forecast_errors(y, last + change)["rmse"], 4),
-    }
+    scores = fit_and_score(model, level, diff, epochs=epochs, batch_size=config.batch_size, callbacks=[stop])
+    return {"seed": seed, **scores}
 
 
 def run_all(config: WeeklyConfig = DEFAULT_CONFIG) -> dict:

@@ -89,11 +89,15 @@ def _as_runs(name: str, value, n: int, *, finite: bool = True) -> np.ndarray:
     return arr
 
 
-def _median_band(ax, x, runs: np.ndarray, colour: str, label: str, **line_kw):
-    """Draw the median over runs as a line and the min-max range as a shaded band."""
+def _median_band(ax, x, runs: np.ndarray, colour: str, label: str, *, band: str = "range", **line_kw):
+    """Draw the median over runs as a line and, shaded, the min-max range (``band="range"``) or
+    the interquartile range (``band="quartiles"``, the spread of repeated timings)."""
     with np.errstate(all="ignore"):
         mid = np.nanmedian(runs, axis=0) if runs.shape[0] > 1 else runs[0]
-        lo, hi = np.nanmin(runs, axis=0), np.nanmax(runs, axis=0)
+        if band == "quartiles":
+            lo, hi = np.nanpercentile(runs, 25, axis=0), np.nanpercentile(runs, 75, axis=0)
+        else:
+            lo, hi = np.nanmin(runs, axis=0), np.nanmax(runs, axis=0)
     ax.plot(x, mid, color=colour, label=label, **line_kw)
     if runs.shape[0] > 1:
         ax.fill_between(x, lo, hi, color=colour, alpha=0.2, linewidth=0)
@@ -359,7 +363,8 @@ def plot_timings(
 
     Args:
         xs: ``(n,)`` the sizes measured (sequence length ``T``, hidden size ``H``, ...).
-        series: label -> ``(n,)`` timings, or ``(n_repeats, n)`` drawn as the median with a min-max band.
+        series: label -> ``(n,)`` timings, or ``(n_repeats, n)`` repeated timings, drawn as the
+            median with the interquartile range shaded (the spread the book reports).
         xlabel: what was varied, with its unit (``"sequence length T (steps)"``).
         ylabel: the timing's unit.
         logx, logy: logarithmic axes (the default: timings span orders of magnitude).
@@ -376,7 +381,7 @@ def plot_timings(
             runs = _as_runs(f"series[{label!r}]", values, xs.size)
             if logy and (runs <= 0).any():
                 raise ValueError(f"series[{label!r}] holds values <= 0, which a log y axis cannot show")
-            _median_band(ax, xs, runs, _colour(k), str(label), marker=MARKERS[k % len(MARKERS)])
+            _median_band(ax, xs, runs, _colour(k), str(label), band="quartiles", marker=MARKERS[k % len(MARKERS)])
         if logx:
             ax.set_xscale("log")
         if logy:

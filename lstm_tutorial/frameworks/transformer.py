@@ -1,7 +1,7 @@
 """Small Transformer models in PyTorch, sized to be timed and trained on a CPU next to an LSTM.
 
 Sizes: ``B`` batch, ``T`` time steps, ``D`` input features, ``E`` model width (``d_model``),
-``h`` heads (``E = h * dk``), ``F`` feed-forward width, ``V`` vocabulary, ``L`` layers.
+``n_h`` heads (``E = n_h * dk``), ``F`` feed-forward width, ``V`` vocabulary, ``L`` layers.
 Sequences are batch-first.
 
 - :class:`TransformerEncoderModel`: ``nn.TransformerEncoder`` over token ids or feature
@@ -137,7 +137,7 @@ class TransformerEncoderModel(_InputAndHead):
     Args:
         vocab_size / input_size: exactly one: token input (an embedding) or feature input (a
             linear map ``D -> E``).
-        d_model: ``E``. n_heads: ``h``. n_layers: ``L``.
+        d_model: ``E``. n_heads: ``n_h``. n_layers: ``L``.
         d_ff: feed-forward width ``F`` (default ``2E``, which makes one layer nearly the size
             of an LSTM layer with ``H = E``).
         max_len: longest sequence for learned positions (sinusoidal ones extend on demand).
@@ -273,7 +273,7 @@ def comparable_models(
 class KVCache:
     """The keys and values a causal model has computed so far, in storage allocated ahead.
 
-    ``keys[n]`` and ``values[n]`` are layer ``n``'s storage, ``(B, h, capacity, dk)``; its first
+    ``keys[n]`` and ``values[n]`` are layer ``n``'s storage, ``(B, n_h, capacity, dk)``; its first
     ``length`` positions hold the keys and values of the ``t = length`` positions seen. A step
     writes the new position's key and value into the storage at ``length``, so the past is never
     copied; only when the storage is full is it replaced by one of twice the capacity (one copy
@@ -281,7 +281,7 @@ class KVCache:
     concatenating the past with each new key costs). :meth:`CausalTransformerLM.prefill` takes
     the capacity, and :meth:`~CausalTransformerLM.generate` reserves the whole length at once.
 
-    ``KVCache(keys, values)`` from full ``(B, h, t, dk)`` tensors gives ``length = t``. The
+    ``KVCache(keys, values)`` from full ``(B, n_h, t, dk)`` tensors gives ``length = t``. The
     caches of one stream share their storage: each step returns a new :class:`KVCache` one
     position longer over the same tensors. Stepping twice from the *same* cache therefore makes
     the second step overwrite the position the first one wrote (greedy generation never does
@@ -307,7 +307,7 @@ class KVCache:
 
     @classmethod
     def allocate(cls, n_layers: int, batch: int, n_heads: int, dk: int, capacity: int, *, dtype, device) -> KVCache:
-        """Empty storage (``length = 0``) for ``capacity`` positions, ``(B, h, capacity, dk)`` per layer."""
+        """Empty storage (``length = 0``) for ``capacity`` positions, ``(B, n_h, capacity, dk)`` per layer."""
         shape = (batch, n_heads, capacity, dk)
         keys = [torch.empty(shape, dtype=dtype, device=device) for _ in range(n_layers)]
         values = [torch.empty(shape, dtype=dtype, device=device) for _ in range(n_layers)]
@@ -329,7 +329,7 @@ class KVCache:
                 store[n] = grown  # in place in the shared list: every cache of the stream sees it
 
     def layer(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Layer ``n``'s keys and values so far, views ``(B, h, t, dk)``."""
+        """Layer ``n``'s keys and values so far, views ``(B, n_h, t, dk)``."""
         return self.keys[n][:, :, : self.length], self.values[n][:, :, : self.length]
 
     def clone(self) -> KVCache:
@@ -348,7 +348,7 @@ class _CausalSelfAttention(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int):
         super().__init__()
-        self.h, self.dk = n_heads, d_model // n_heads
+        self.n_h, self.dk = n_heads, d_model // n_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
 
@@ -356,7 +356,7 @@ class _CausalSelfAttention(nn.Module):
         """``x (B, T, E)``; with a cache, the new keys and values go into its storage at ``cache.length``."""
         B, T, E = x.shape
         q, k, v = self.qkv(x).split(E, dim=-1)  # each (B, T, E)
-        q, k, v = (a.view(B, T, self.h, self.dk).transpose(1, 2) for a in (q, k, v))  # (B, h, T, dk)
+        q, k, v = (a.view(B, T, self.n_h, self.dk).transpose(1, 2) for a in (q, k, v))  # (B, n_h, T, dk)
         t = 0
         if cache is not None:
             t = cache.length
@@ -364,9 +364,9 @@ class _CausalSelfAttention(nn.Module):
                 raise ValueError("with a cache, feed one token at a time")
             cache.keys[layer][:, :, t : t + T] = k  # storage reserved by the caller
             cache.values[layer][:, :, t : t + T] = v
-            k, v = cache.keys[layer][:, :, : t + T], cache.values[layer][:, :, : t + T]  # (B, h, t + T, dk)
+            k, v = cache.keys[layer][:, :, : t + T], cache.values[layer][:, :, : t + T]  # (B, n_h, t + T, dk)
         # After a cache of t > 0 positions, the one new query is the last position and sees every key.
-        o = F.scaled_dot_product_attention(q, k, v, is_causal=t == 0 and T > 1)  # (B, h, T, dk)
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=t == 0 and T > 1)  # (B, n_h, T, dk)
         return self.out(o.transpose(1, 2).reshape(B, T, E))
 
 
@@ -394,7 +394,7 @@ class CausalTransformerLM(nn.Module):
     the logits of ``forward`` (the tests check it).
 
     Args:
-        vocab_size: ``V``. d_model: ``E``. n_heads: ``h``. n_layers: ``L``. d_ff: ``F`` (default ``2E``).
+        vocab_size: ``V``. d_model: ``E``. n_heads: ``n_h``. n_layers: ``L``. d_ff: ``F`` (default ``2E``).
         max_len / positions: as in :class:`TransformerEncoderModel`; learned positions cap the
             context at ``max_len``.
     """

@@ -43,7 +43,7 @@ def test_blind_model_scores_exactly_chance():
             return torch.nn.functional.one_hot(x[:, -1] % 8, 8).float() + x[:, :1].float() * 0
 
     net = Blind()
-    acc = recall.window_accuracy(net, k=20, W=21)
+    acc = recall.window_accuracy(net, k=20, w=21)
     assert acc == 1 / 8
 
 

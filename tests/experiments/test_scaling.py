@@ -1,15 +1,16 @@
 """The measurement helpers on tiny sizes: exact byte counts follow their formulas; timings run."""
 
+import pytest
 import torch
 
 from lstm_tutorial import seed_everything
 from lstm_tutorial.experiments.scaling import (
-    crossing_point,
     lstm_vs_transformer_scaling,
     peak_memory,
     saved_activation_bytes,
     streaming_cost,
     time_training_step,
+    timings_of,
     token_step_flops,
     training_step_flops,
 )
@@ -64,25 +65,30 @@ def test_flop_formulas():
     assert token_step_flops("transformer", 11, 8) - token_step_flops("transformer", 10, 8) == 2 * 4 * 8
 
 
-def test_timing_helpers_run_and_crossing_point():
+def test_timing_helpers_run_and_keep_their_repeats():
     seed_everything(0)
     lstm, _, _ = comparable_models(input_size=E, d_model=E)
-    r = time_training_step(lstm, (torch.randn(2, 5, E), torch.randn(2, 5, 1)), repeats=2)
-    assert r["seconds"] > 0 and r["best_seconds"] <= r["seconds"]
-    rows = lstm_vs_transformer_scaling([4, 8], batch_size=2, d_model=E, repeats=1, warmup=0)
+    r = time_training_step(lstm, (torch.randn(2, 5, E), torch.randn(2, 5, 1)), repeats=3)
+    assert len(r["times"]) == 3 and r["best_seconds"] <= r["q1"] <= r["seconds"] <= r["q3"]
+    rows = lstm_vs_transformer_scaling([4, 8], batch_size=2, d_model=E, repeats=3, warmup=0)
     assert {r["model"] for r in rows} == {"lstm", "transformer", "transformer (math)"} and len(rows) == 6
-    fake = [
-        {"model": m, "T": T, "seconds": s}
-        for m, T, s in [("lstm", 10, 2.0), ("transformer", 10, 1.0), ("lstm", 100, 2.0), ("transformer", 100, 4.0)]
-    ]
-    assert 10 < crossing_point(fake) < 100
-    assert crossing_point(fake, a="transformer", b="lstm") is None
+    timed = [r for r in rows if r["model"] != "transformer (math)"]
+    assert all(len(r["times"]) == 3 and r["seconds"] == sorted(r["times"])[1] for r in timed)
+    assert all(r["times"] is None and r["seconds"] is None for r in rows if r["model"] == "transformer (math)")
+    sizes, times = timings_of(rows, "lstm")
+    assert sizes == [4, 8] and [len(t) for t in times] == [3, 3]
+    with pytest.raises(ValueError, match="no timed rows for model 'transformer \\(math\\)'"):
+        timings_of(rows, "transformer (math)")
+    with pytest.raises(ValueError, match="repeats must be at least 3"):
+        lstm_vs_transformer_scaling([4], repeats=2)
 
 
 def test_streaming_state_sizes_follow_the_formulas():
-    rows = streaming_cost([4, 32], vocab_size=11, d_model=E, n_heads=HEADS, n_layers=2, tokens=2, warmup=1)
+    rows = streaming_cost([4, 32], vocab_size=11, d_model=E, n_heads=HEADS, n_layers=2, tokens=3, warmup=1)
     lstm = [r for r in rows if r["model"] == "lstm"]
     tr = [r for r in rows if r["model"] == "transformer"]
     assert all(r["state_bytes"] == 2 * 2 * 1 * E * 4 for r in lstm)  # (h, c), L layers, constant
     assert [r["state_bytes"] for r in tr] == [CausalTransformerLM.cache_bytes(2, 1, t + 1, E) for t in (4, 32)]
-    assert all(r["seconds_per_token"] > 0 for r in rows)
+    assert all(r["seconds_per_token"] > 0 and len(r["times"]) == 3 for r in rows)
+    with pytest.raises(ValueError, match="tokens must be at least 3"):
+        streaming_cost([4], tokens=2)
