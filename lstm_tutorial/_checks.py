@@ -21,6 +21,7 @@ __all__ = [
     "check_finite",
     "check_params",
     "check_state",
+    "check_lengths",
     "float_dtype",
     "shape_str",
 ]
@@ -217,3 +218,23 @@ def check_vocab_size(V) -> int:
     if isinstance(V, bool) or not isinstance(V, (int, np.integer)) or V < 1:
         raise ValueError(f"V must be a positive integer vocabulary size, got {V!r}")
     return int(V)
+
+
+def check_lengths(name: str, lengths, batch: int, T: int) -> np.ndarray:
+    """``lengths`` of a padded batch as int64 ``(batch,)``, each in ``1..T``.
+
+    A length past ``T`` names steps that the padded batch does not hold; a zero length leaves a
+    sequence with no step to read (no final state to classify).
+    """
+    arr = np.asarray(lengths.cpu() if hasattr(lengths, "cpu") else lengths)
+    if arr.shape != (batch,) or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"{name} must be integers of shape ({batch},), one per sequence, got {arr.dtype} of shape {arr.shape}"
+        )
+    if arr.size and arr.max() > T:
+        k = int(arr.argmax())
+        raise ValueError(f"{name}[{k}] is {int(arr[k])}, longer than the padded length T = {T}")
+    if arr.size and arr.min() < 1:
+        k = int(arr.argmin())
+        raise ValueError(f"{name}[{k}] is {int(arr[k])}: sequence {k} is empty, it needs at least one step")
+    return arr.astype(np.int64)

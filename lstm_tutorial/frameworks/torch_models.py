@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from lstm_tutorial._checks import check_lengths
 from lstm_tutorial.engine.params import init_lstm_params
 
 __all__ = [
@@ -242,12 +243,18 @@ class SequenceClassifier(nn.Module):
 
         ``lengths=None`` treats every sequence as full length ``T``.
         """
+        expected = 2 if self.embed is not None else 3
+        if x.ndim != expected:
+            raise ValueError(f"x must be {'ids (B, T)' if expected == 2 else '(B, T, D)'}, got shape {tuple(x.shape)}")
+        if expected == 3 and x.shape[2] != self.rnn.input_size:
+            raise ValueError(f"x must have D = {self.rnn.input_size} features per step, got shape {tuple(x.shape)}")
         if self.embed is not None:
             x = self.embed(x)  # (B, T, D)
         B, T = x.shape[:2]
         if lengths is None:
             lengths = torch.full((B,), T, dtype=torch.long)
-        packed = pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=True, enforce_sorted=False)
+        lengths = torch.from_numpy(check_lengths("lengths", lengths, B, T))  # each in 1..T
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         _, state = self.rnn(packed)
         h_n = state[0] if isinstance(state, tuple) else state  # (layers * directions, B, H)
         last = h_n[-2:].transpose(0, 1).reshape(B, -1) if self.rnn.bidirectional else h_n[-1]  # (B, H or 2H)
