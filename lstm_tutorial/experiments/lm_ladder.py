@@ -29,7 +29,7 @@ import numpy as np
 
 from lstm_tutorial.data import baselines
 from lstm_tutorial.data.text import CharVocab, load_corpus, next_char_chunks, split_text
-from lstm_tutorial.experiments.results import load_results, save_results, versions
+from lstm_tutorial.experiments.results import load_checked, save_results, versions
 
 __all__ = [
     "RESULTS",
@@ -231,14 +231,7 @@ def run(config: LadderConfig = DEFAULT_CONFIG, *, progress: bool = True) -> dict
 
 def load() -> dict:
     """The stored results (``resources/part3_lm_ladder.json``), checked against :data:`DEFAULT_CONFIG`."""
-    results = load_results(RESULTS, made_by="lstm_tutorial.experiments.lm_ladder")
-    stored = {k: tuple(v) if isinstance(v, list) else v for k, v in results["config"].items()}
-    if LadderConfig(**stored) != DEFAULT_CONFIG:
-        raise ValueError(
-            f"{RESULTS}.json was made with another configuration ({stored}); "
-            f"rerun python -m lstm_tutorial.experiments.lm_ladder"
-        )
-    return results
+    return load_checked(RESULTS, DEFAULT_CONFIG, made_by="lstm_tutorial.experiments.lm_ladder")
 
 
 def summarise(results: dict, at: str = "best") -> list[dict]:

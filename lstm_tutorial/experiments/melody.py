@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_tutorial.data import baselines, music
-from lstm_tutorial.experiments.results import load_results, save_results, versions
+from lstm_tutorial.experiments.results import load_checked, save_results, versions
 
 __all__ = [
     "RESULTS",
@@ -145,14 +145,7 @@ def run(config: MelodyConfig = DEFAULT_CONFIG, *, progress: bool = True) -> dict
 
 def load() -> dict:
     """The stored results (``resources/part3_melody.json``), checked against :data:`DEFAULT_CONFIG`."""
-    results = load_results(RESULTS, made_by="lstm_tutorial.experiments.melody")
-    stored = {k: tuple(v) if isinstance(v, list) else v for k, v in results["config"].items()}
-    if MelodyConfig(**stored) != DEFAULT_CONFIG:
-        raise ValueError(
-            f"{RESULTS}.json was made with another configuration ({stored}); "
-            f"rerun python -m lstm_tutorial.experiments.melody"
-        )
-    return results
+    return load_checked(RESULTS, DEFAULT_CONFIG, made_by="lstm_tutorial.experiments.melody")
 
 
 def main(argv=None) -> int:

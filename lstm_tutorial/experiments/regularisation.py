@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 from lstm_tutorial import seed_everything  # noqa: E402
 from lstm_tutorial.data.series import load_co2, make_forecasting_data  # noqa: E402
 from lstm_tutorial.experiments.change_forecast import fit_and_score  # noqa: E402
-from lstm_tutorial.experiments.results import load_results, save_results, versions  # noqa: E402
+from lstm_tutorial.experiments.results import load_checked, save_results, versions  # noqa: E402
 from lstm_tutorial.frameworks.keras_models import quiet_keras, sequence_regressor  # noqa: E402
 
 __all__ = ["RegularisationConfig", "DEFAULT_CONFIG", "CONFIGS", "RESULTS", "task", "run", "run_all", "load", "main"]
@@ -143,15 +143,7 @@ def run_all(config: RegularisationConfig = DEFAULT_CONFIG) -> dict:
 
 def load() -> dict:
     """The stored runs, checked against :data:`DEFAULT_CONFIG`."""
-    results = load_results(RESULTS, made_by="lstm_tutorial.experiments.regularisation")
-    settings = dict(results["settings"])
-    settings["seeds"] = tuple(settings.get("seeds", ()))
-    if RegularisationConfig(**settings) != DEFAULT_CONFIG:
-        raise ValueError(
-            f"{RESULTS}.json was made with other settings ({results['settings']}); rerun "
-            "python -m lstm_tutorial.experiments.regularisation"
-        )
-    return results
+    return load_checked(RESULTS, DEFAULT_CONFIG, key="settings", made_by="lstm_tutorial.experiments.regularisation")
 
 
 def main(argv=None) -> int:

@@ -68,6 +68,22 @@ def load_results(name: str, *, made_by: str | None = None) -> dict:
     return data
 
 
+def load_checked(name: str, expected, *, key: str = "config", made_by: str) -> dict:
+    """:func:`load_results`, then check that the file was made with the dataclass ``expected``.
+
+    ``results[key]`` (the stored ``asdict`` of the config; JSON turned its tuples into lists)
+    must rebuild ``expected`` exactly; otherwise a ``ValueError`` names what the file holds and
+    the command ``python -m made_by`` that remakes it.
+    """
+    results = load_results(name, made_by=made_by)
+    stored = {k: tuple(v) if isinstance(v, list) else v for k, v in results[key].items()}
+    if type(expected)(**stored) != expected:
+        raise ValueError(
+            f"{_stem(name)}.json was made with another configuration ({stored}); rerun python -m {made_by}"
+        )
+    return results
+
+
 def versions() -> dict:
     """The versions that produced a result: Python, NumPy, and each framework already imported."""
     out = {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine()}

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_tutorial.data.tasks import echo_streams
-from lstm_tutorial.experiments.results import load_results, save_results, versions
+from lstm_tutorial.experiments.results import load_checked, save_results, versions
 
 __all__ = ["RESULTS", "EchoConfig", "DEFAULT_CONFIG", "data", "train_one", "run", "load", "main"]
 
@@ -118,14 +118,7 @@ def run(config: EchoConfig = DEFAULT_CONFIG, *, progress: bool = True) -> dict:
 
 def load() -> dict:
     """The stored results, checked against :data:`DEFAULT_CONFIG`."""
-    results = load_results(RESULTS, made_by="lstm_tutorial.experiments.tbptt_echo")
-    stored = {k: tuple(v) if isinstance(v, list) else v for k, v in results["config"].items()}
-    if EchoConfig(**stored) != DEFAULT_CONFIG:
-        raise ValueError(
-            f"{RESULTS}.json was made with another configuration ({stored}); "
-            f"rerun python -m lstm_tutorial.experiments.tbptt_echo"
-        )
-    return results
+    return load_checked(RESULTS, DEFAULT_CONFIG, made_by="lstm_tutorial.experiments.tbptt_echo")
 
 
 def main(argv=None) -> int:

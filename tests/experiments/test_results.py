@@ -53,3 +53,18 @@ def test_save_results_writes_json_that_loads_back_exactly(tmp_path):
         results.save_results("x", [1, 2], tmp_path / "bad.json")
     with pytest.raises(ValueError, match="plain file name"):
         results.results_path("../escape")
+
+
+def test_load_checked_refuses_a_file_made_with_another_config():
+    from dataclasses import replace
+
+    import pytest
+
+    from lstm_tutorial.experiments import tbptt_echo
+    from lstm_tutorial.experiments.results import load_checked
+
+    made_by = "lstm_tutorial.experiments.tbptt_echo"
+    assert load_checked(tbptt_echo.RESULTS, tbptt_echo.DEFAULT_CONFIG, made_by=made_by) == tbptt_echo.load()
+    other = replace(tbptt_echo.DEFAULT_CONFIG, delay=tbptt_echo.DEFAULT_CONFIG.delay + 1)
+    with pytest.raises(ValueError, match="made with another configuration.*rerun python -m lstm_tutorial"):
+        load_checked(tbptt_echo.RESULTS, other, made_by=made_by)
