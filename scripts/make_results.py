@@ -29,6 +29,7 @@ EXPERIMENTS = {
     "recall": ["lstm_tutorial.experiments.recall"],
     "mlm": ["lstm_tutorial.experiments.mlm"],
     "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
+    "where_each_wins_slstm": ["lstm_tutorial.experiments.where_each_wins", "slstm"],
     "long_lag": ["lstm_tutorial.experiments.long_lag"],
     "architectures": ["lstm_tutorial.experiments.architectures"],
 }

@@ -29,6 +29,7 @@ prefix from that prefix alone.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -41,6 +42,7 @@ from torch import nn
 
 from lstm_tutorial.data import formal_languages as fl
 from lstm_tutorial.experiments.results import load_results, save_results, versions
+from lstm_tutorial.frameworks.slstm import SLSTM
 from lstm_tutorial.frameworks.torch_models import LastStepReadout
 from lstm_tutorial.frameworks.training import train_torch, warmup_cosine
 from lstm_tutorial.frameworks.transformer import LSTMEncoderModel, TransformerEncoderModel, count_parameters
@@ -48,7 +50,10 @@ from lstm_tutorial.repro import limit_threads
 
 __all__ = [
     "RESULTS",
+    "SLSTM_RESULTS",
     "MODELS",
+    "SLSTM_MODELS",
+    "MODEL_KINDS",
     "Budget",
     "LengthConfig",
     "RecallConfig",
@@ -58,14 +63,21 @@ __all__ = [
     "formal_test_set",
     "train_formal",
     "train_recall",
+    "SLSTMConfig",
     "run",
+    "run_slstm",
     "load_where_each_wins",
+    "load_slstm_runs",
     "summarise",
     "main",
 ]
 
 RESULTS = "where_each_wins"
+SLSTM_RESULTS = "where_each_wins_slstm"
 MODELS = ("lstm", "gru", "transformer")
+#: the sLSTM of xLSTM (Beck et al. 2024), with its exponential or its sigmoid forget gate
+SLSTM_MODELS = ("slstm_exp", "slstm_sigmoid")
+MODEL_KINDS = MODELS + SLSTM_MODELS
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,19 @@ class SmallDataConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
 
 
+@dataclass(frozen=True)
+class SLSTMConfig:
+    """The sLSTM runs: the length and recall experiments again, same budget, data and seeds.
+
+    Stored in a file of their own (:data:`SLSTM_RESULTS`), so the LSTM, GRU and Transformer runs
+    they are compared with stay as they were.
+    """
+
+    models: tuple[str, ...] = SLSTM_MODELS
+    length: LengthConfig = field(default_factory=LengthConfig)
+    recall: RecallConfig = field(default_factory=lambda: RecallConfig(models=SLSTM_MODELS))
+
+
 DEFAULT_BUDGET = Budget()
 
 
@@ -135,11 +160,13 @@ def gru_hidden_size(d_model: int) -> int:
 
 
 def make_model(kind: str, budget: Budget = DEFAULT_BUDGET, *, n_outputs: int, vocab_size=None, input_size=None):
-    """``"lstm"``, ``"gru"`` or ``"transformer"``: inputs ``(B, T)`` ids or ``(B, T, D)`` -> ``(B, T, n_outputs)``.
+    """One of :data:`MODEL_KINDS`: inputs ``(B, T)`` ids or ``(B, T, D)`` -> ``(B, T, n_outputs)``.
 
-    Returns ``(net, n_parameters)``. All three share the input layer and the per-position head
-    shape; the Transformer is causal with sinusoidal positions (which, unlike learned ones,
-    exist at every length).
+    Returns ``(net, n_parameters)``. All share the input layer and the per-position head shape;
+    the Transformer is causal with sinusoidal positions (which, unlike learned ones, exist at
+    every length). ``"slstm_exp"`` and ``"slstm_sigmoid"`` replace the LSTM layer by an
+    :class:`~lstm_tutorial.frameworks.slstm.SLSTM` of the same width ``H = E`` (one bias vector
+    instead of PyTorch's two, so 128 fewer parameters at ``E = 32``), forget bias 0.
     """
     kw = dict(vocab_size=vocab_size, input_size=input_size, d_model=budget.d_model, head="token", n_outputs=n_outputs)
     if kind in ("lstm", "gru"):
@@ -148,12 +175,17 @@ def make_model(kind: str, budget: Budget = DEFAULT_BUDGET, *, n_outputs: int, vo
             H = gru_hidden_size(budget.d_model)
             net.lstm = nn.GRU(budget.d_model, H, num_layers=budget.n_layers, batch_first=True)  # same (out, h) API
             net.head = nn.Linear(H, n_outputs)
+    elif kind in SLSTM_MODELS:
+        net = LSTMEncoderModel(n_layers=1, **kw)
+        if budget.n_layers != 1:
+            raise ValueError(f"the sLSTM model has one layer; budget.n_layers must be 1, got {budget.n_layers}")
+        net.lstm = SLSTM(budget.d_model, budget.d_model, forget=kind.removeprefix("slstm_"))  # same (out, state) API
     elif kind == "transformer":
         net = TransformerEncoderModel(
             n_heads=budget.n_heads, n_layers=budget.n_layers, positions="sinusoidal", causal=True, **kw
         )
     else:
-        raise ValueError(f"kind must be one of {MODELS}, got {kind!r}")
+        raise ValueError(f"kind must be one of {MODEL_KINDS}, got {kind!r}")
     return net, count_parameters(net)
 
 
@@ -393,6 +425,57 @@ def run(plan: _Plan = _Plan()) -> dict:
     }
 
 
+def run_slstm(config: SLSTMConfig = SLSTMConfig(), budget: Budget = DEFAULT_BUDGET) -> dict:
+    """The sLSTM models on the length and recall experiments of :func:`run`, progress on stderr."""
+    t0 = time.perf_counter()
+    lc, rc = config.length, config.recall
+    length_runs, recall_runs = [], []
+    for task in lc.tasks:
+        for model in config.models:
+            for seed in lc.seeds:
+                r = train_formal(task, model, seed, budget, lc)
+                length_runs.append(r)
+                accs = " ".join(f"{v:.2f}" for v in r["accuracy"].values())
+                _log(f"[{time.perf_counter() - t0:5.0f}s] length {task:6s} {model:13s} seed {seed}: {accs}")
+    for model in config.models:
+        for P in rc.pairs:
+            for seed in rc.seeds:
+                r = train_recall(model, P, seed, budget, rc)
+                recall_runs.append(r)
+                acc = r["test_accuracy"]
+                _log(f"[{time.perf_counter() - t0:5.0f}s] recall {model:13s} P={P:2d} seed {seed}: {acc:.3f}")
+    return {
+        "description": "The sLSTM of xLSTM (exponential and sigmoid forget gates) on the length-generalisation and "
+        "associative-recall experiments of where_each_wins, under the same budget, data and seeds.",
+        "budget": asdict(budget),
+        "config": asdict(config),
+        "n_parameters": {
+            "formal": {r["model"]: r["n_parameters"] for r in length_runs if r["task"] == lc.tasks[0]},
+            "recall": {r["model"]: r["n_parameters"] for r in recall_runs},
+        },
+        "versions": versions(),
+        "total_wall_time_s": round(time.perf_counter() - t0, 1),
+        "length": length_runs,
+        "recall": recall_runs,
+    }
+
+
+def load_slstm_runs() -> dict:
+    """The cached sLSTM runs (``lstm_tutorial/resources/where_each_wins_slstm.json``), keys as :func:`run_slstm`.
+
+    Refuses (``ValueError``, naming the command that remakes it) a file made with another
+    :class:`SLSTMConfig` or :class:`Budget` than today's defaults.
+    """
+    made_by = "lstm_tutorial.experiments.where_each_wins slstm"
+    res = load_results(SLSTM_RESULTS, made_by=made_by)
+    for key, expected in (("config", SLSTMConfig()), ("budget", DEFAULT_BUDGET)):
+        if res.get(key) != json.loads(json.dumps(asdict(expected))):
+            raise ValueError(
+                f"{SLSTM_RESULTS}.json was made with another {key} ({res.get(key)}); rerun python -m {made_by}"
+            )
+    return res
+
+
 def load_where_each_wins() -> dict:
     """The cached results (``lstm_tutorial/resources/where_each_wins.json``), keys as :func:`run` returns."""
     return load_results(RESULTS, made_by="lstm_tutorial.experiments.where_each_wins")
@@ -427,10 +510,15 @@ def summarise(runs: list[dict], by: tuple[str, ...], value: str = "test_accuracy
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        description="Train the where-each-model-wins runs and store where_each_wins.json (about 7 minutes, one core)."
+        description="Train the where-each-model-wins runs and store where_each_wins.json (about 7 minutes, one "
+        "core), or, with 'slstm', the sLSTM runs in where_each_wins_slstm.json (about 12 minutes)."
     )
-    parser.parse_args(argv)
-    path = save_results(RESULTS, run())
+    parser.add_argument("part", nargs="?", choices=("main", "slstm"), default="main")
+    args = parser.parse_args(argv)
+    if args.part == "slstm":
+        path = save_results(SLSTM_RESULTS, run_slstm())
+    else:
+        path = save_results(RESULTS, run())
     _log(f"wrote {path}")
     return 0
 
