@@ -228,6 +228,23 @@ def _train(net, batches, budget: Budget, loss_fn) -> float:
     return float(np.mean(history["loss"][-50:]))
 
 
+def _batches(make, seed: int, budget: Budget, n_train: int | None):
+    """The training batches of one run, as tensors; ``make(n, seed)`` returns ``(X, y)`` arrays.
+
+    ``n_train=None``: step ``s`` (from 1) draws fresh data with seed ``1_000_000 * seed + s``.
+    ``n_train=n``: one fixed set ``make(n, 2_000_000 + seed)``, from which each step samples
+    ``batch_size`` rows with replacement (generator seed ``3_000_000 + seed``).
+    """
+    if n_train is None:
+        return (
+            tuple(map(torch.from_numpy, make(budget.batch_size, 1_000_000 * seed + s)))
+            for s in range(1, budget.steps + 1)
+        )
+    X_train, y_train = make(n_train, 2_000_000 + seed)
+    picks = np.random.default_rng(3_000_000 + seed).integers(0, n_train, size=(budget.steps, budget.batch_size))
+    return ((torch.from_numpy(X_train[i]), torch.from_numpy(y_train[i])) for i in picks)
+
+
 def _per_position_ce(logits, y):
     return nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())
 
@@ -257,15 +274,7 @@ def train_formal(
     with limit_threads(budget.num_threads, blas=False):
         torch.manual_seed(seed)
         net, n_params = make_model(model, budget, vocab_size=2, n_outputs=n_classes)
-        if n_train is None:
-            batches = (
-                tuple(map(torch.from_numpy, gen(budget.batch_size, config.train_length, seed=1_000_000 * seed + s)))
-                for s in range(1, budget.steps + 1)
-            )
-        else:
-            X_train, y_train = gen(n_train, config.train_length, seed=2_000_000 + seed)
-            picks = np.random.default_rng(3_000_000 + seed).integers(0, n_train, size=(budget.steps, budget.batch_size))
-            batches = ((torch.from_numpy(X_train[i]), torch.from_numpy(y_train[i])) for i in picks)
+        batches = _batches(lambda n, s: gen(n, config.train_length, seed=s), seed, budget, n_train)
         final_loss = _train(net, batches, budget, _per_position_ce)
         accuracy = {}
         for T in config.test_lengths:
@@ -310,23 +319,9 @@ def train_recall(
         core, _ = make_model(model, budget, input_size=fl.recall_feature_size(K, V), n_outputs=V)
         net = LastStepReadout(core)
         n_params = count_parameters(net)
-        if n_train is None:
-            batches = (
-                tuple(
-                    map(
-                        torch.from_numpy,
-                        fl.associative_recall(
-                            budget.batch_size, n_pairs, n_keys=K, n_values=V, seed=1_000_000 * seed + s
-                        ),
-                    )
-                )
-                for s in range(1, budget.steps + 1)
-            )
-        else:
-            X_train, y_train = fl.associative_recall(n_train, n_pairs, n_keys=K, n_values=V, seed=2_000_000 + seed)
-            rng = np.random.default_rng(3_000_000 + seed)
-            picks = rng.integers(0, n_train, size=(budget.steps, budget.batch_size))
-            batches = ((torch.from_numpy(X_train[i]), torch.from_numpy(y_train[i])) for i in picks)
+        batches = _batches(
+            lambda n, s: fl.associative_recall(n, n_pairs, n_keys=K, n_values=V, seed=s), seed, budget, n_train
+        )
         final_loss = _train(net, batches, budget, nn.functional.cross_entropy)
         X_test, y_test = fl.associative_recall(config.n_test, n_pairs, n_keys=K, n_values=V, seed=12_345)
         acc = _accuracy(net, X_test, y_test)
