@@ -1,9 +1,5 @@
 """The architectures figure: one column per architecture, baselines as lines, bad input refused."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import pytest
 

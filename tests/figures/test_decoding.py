@@ -1,22 +1,11 @@
 """The beam-width plot: what it draws, and its errors."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from lstm_tutorial.figures.decoding import plot_beam_sweep  # noqa: E402
+from lstm_tutorial.figures.decoding import plot_beam_sweep
 
 pytestmark = pytest.mark.disable_socket
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_draws_two_panels_with_each_curve_and_the_greedy_baseline():

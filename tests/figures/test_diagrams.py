@@ -1,12 +1,8 @@
 """The cell diagrams: each returns a Figure in the book's notation and rejects bad sizes."""
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import pytest
+from matplotlib.figure import Figure
 
 from lstm_tutorial.figures import diagrams
 
@@ -19,12 +15,6 @@ def _draw(name, *args):
     fig = getattr(diagrams, name)(*args)
     assert isinstance(fig, Figure)
     return fig
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,10 @@
 """The ladder figure: two panels, baselines on both, and a clear error on mismatched rungs."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from lstm_tutorial.figures.lm_ladder import plot_ladder  # noqa: E402
+from lstm_tutorial.figures.lm_ladder import plot_ladder
 
 
 def test_plot_ladder_draws_both_panels_and_checks_labels():

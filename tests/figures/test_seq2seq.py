@@ -1,22 +1,11 @@
 """The accuracy-against-length plot: what it draws, and its errors."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from lstm_tutorial.figures.seq2seq import draw_encoder_decoder, plot_accuracy_vs_length  # noqa: E402
+from lstm_tutorial.figures.seq2seq import draw_encoder_decoder, plot_accuracy_vs_length
 
 pytestmark = pytest.mark.disable_socket
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_draws_each_curve_the_baselines_and_chance():
