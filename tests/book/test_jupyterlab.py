@@ -63,17 +63,6 @@ RAW_MYST = [
     ":pyobject:",
 ]
 
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 # Loaded into the server and every kernel through PYTHONPATH: logs each lookup of a host that is
 # not this machine. (It shadows any sitecustomize of the interpreter, which a venv does not need.)
 SITECUSTOMIZE = """
@@ -91,33 +80,10 @@ socket.getaddrinfo = getaddrinfo
 """
 
 
-def _find_chromium() -> str | None:
-    for name in CHROMIUM_CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = _find_chromium()
-    if chromium is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but no Chromium found: .ci/run must install Debian's chromium package")
-        pytest.skip("no Chromium on this machine (apt-get install chromium); the JupyterLab test needs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

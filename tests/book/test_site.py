@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -23,17 +21,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 pytestmark = pytest.mark.site
-
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +53,6 @@ def test_mathjax_is_served_locally(strict_build):
     assert "cdn.jsdelivr.net" not in page
 
 
-def _find_chromium() -> str | None:
-    for name in CHROMIUM_CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def site_url(strict_build):
     assert strict_build.returncode == 0, "the site did not build"
@@ -89,21 +68,6 @@ def site_url(strict_build):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = _find_chromium()
-    if chromium is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but no Chromium found: .ci/run must install Debian's chromium package")
-        pytest.skip("no Chromium on this machine (apt-get install chromium); the browser test needs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
-        yield b
-        b.close()
 
 
 def _pages() -> list[Path]:
