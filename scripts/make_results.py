@@ -30,6 +30,7 @@ EXPERIMENTS = {
     "mlm": ["lstm_tutorial.experiments.mlm"],
     "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
     "long_lag": ["lstm_tutorial.experiments.long_lag"],
+    "paper_1997": ["lstm_tutorial.experiments.paper_1997"],
     "architectures": ["lstm_tutorial.experiments.architectures"],
 }
 
