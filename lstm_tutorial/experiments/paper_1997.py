@@ -100,8 +100,7 @@ CLOSED_INPUT_BIAS = -3.0
 _ADDING_T = {"adding100": 100, "adding500": 500, "adding1000": 1000}
 
 #: training sequences the paper's best LSTM needed until success (Hochreiter and Schmidhuber
-#: 1997: Table 2 for the embedded Reber grammar, Tables 7 and 8 for the adding problem and the
-#: temporal order problems)
+#: 1997: experiment 1, the embedded Reber grammar; 4, the adding problem; 6a and 6b, temporal order)
 PAPER_SEQUENCES = {
     "reber": 8_440,
     "order2": 31_390,
