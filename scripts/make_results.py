@@ -31,6 +31,7 @@ EXPERIMENTS = {
     "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
     "where_each_wins_slstm": ["lstm_tutorial.experiments.where_each_wins", "slstm"],
     "long_lag": ["lstm_tutorial.experiments.long_lag"],
+    "paper_1997": ["lstm_tutorial.experiments.paper_1997"],
     "architectures": ["lstm_tutorial.experiments.architectures"],
 }
 
