@@ -1,12 +1,8 @@
 """The figure of the 1997 chapter: it draws every cell that ran and refuses bad rows."""
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from lstm_tutorial.figures.paper_1997 import plot_sequences_to_success  # noqa: E402
+from lstm_tutorial.figures.paper_1997 import plot_sequences_to_success
 
 ROWS = [
     {"model": "lstm", "task": "reber", "run": True, "n_seeds": 3, "n_solved": 3, "median_sequences": 4800.0,
