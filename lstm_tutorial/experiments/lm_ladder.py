@@ -20,7 +20,6 @@ Training is float32 and chaotic (another CPU's kernels land the same seed elsewh
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -29,7 +28,7 @@ import numpy as np
 
 from lstm_tutorial.data import baselines
 from lstm_tutorial.data.text import CharVocab, load_corpus, next_char_chunks, split_text
-from lstm_tutorial.experiments.results import load_checked, save_results, versions
+from lstm_tutorial.experiments.results import load_checked, script_main, versions
 
 __all__ = [
     "RESULTS",
@@ -256,14 +255,9 @@ def summarise(results: dict, at: str = "best") -> list[dict]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Train the LM regularisation ladder and store part3_lm_ladder.json.")
-    parser.add_argument("--out", default=None, help="write here instead of resources/ (for a check)")
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    results = run()
-    path = save_results(RESULTS, results, args.out)
-    print(f"wrote {path} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return 0
+    return script_main(
+        RESULTS, run, description="Train the LM regularisation ladder and store part3_lm_ladder.json.", argv=argv
+    )
 
 
 if __name__ == "__main__":

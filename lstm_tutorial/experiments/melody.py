@@ -14,16 +14,14 @@ mean and range from there. ``tests/test_melody.py`` retrains one seed and compar
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from lstm_tutorial.data import baselines, music
-from lstm_tutorial.experiments.results import load_checked, save_results, versions
+from lstm_tutorial.experiments.results import load_checked, script_main, versions
 
 __all__ = [
     "RESULTS",
@@ -149,17 +147,14 @@ def load() -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Train the melody LSTMs and store part3_melody.json.")
-    parser.add_argument("--out", type=Path, default=None, help="write here instead of resources/ (for a check)")
-    args = parser.parse_args(argv)
-    from lstm_tutorial.frameworks.keras_models import quiet_keras
+    def quiet():
+        from lstm_tutorial.frameworks.keras_models import quiet_keras
 
-    quiet_keras()
-    start = time.perf_counter()
-    results = run()
-    path = save_results(RESULTS, results, args.out)
-    print(f"wrote {path} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return 0
+        quiet_keras()
+
+    return script_main(
+        RESULTS, run, description="Train the melody LSTMs and store part3_melody.json.", argv=argv, setup=quiet
+    )
 
 
 if __name__ == "__main__":

@@ -8,15 +8,25 @@ nothing is unpickled or executed.
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available_results", "load_results", "save_results", "results_path", "versions"]
+__all__ = [
+    "available_results",
+    "load_checked",
+    "load_results",
+    "save_results",
+    "results_path",
+    "versions",
+    "script_main",
+]
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -100,3 +110,21 @@ def save_results(name: str, results: dict, path: Path | None = None) -> Path:
     out = Path(path) if path is not None else results_path(name)
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return out
+
+
+def script_main(name: str, run, *, description: str, argv=None, setup=None) -> int:
+    """The command line of an experiment that writes one results file: ``[--out PATH]``.
+
+    Parses ``argv``, calls ``setup()`` if given (say, to quiet a framework), then ``run()``,
+    writes its dict as results file ``name`` (or to ``--out``, for a check that leaves the
+    shipped file alone) and prints the path and the time taken to stderr. Returns 0.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=None, help="write here instead of resources/ (for a check)")
+    args = parser.parse_args(argv)
+    if setup is not None:
+        setup()
+    start = time.perf_counter()
+    path = save_results(name, run(), args.out)
+    print(f"wrote {path} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return 0

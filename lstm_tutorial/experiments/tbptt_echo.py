@@ -18,16 +18,14 @@ The claims hold the two groups apart at 0.80 and 0.95.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from lstm_tutorial.data.tasks import echo_streams
-from lstm_tutorial.experiments.results import load_checked, save_results, versions
+from lstm_tutorial.experiments.results import load_checked, script_main, versions
 
 __all__ = ["RESULTS", "EchoConfig", "DEFAULT_CONFIG", "data", "train_one", "run", "load", "main"]
 
@@ -122,14 +120,9 @@ def load() -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Train the echo task under truncated BPTT; store the results.")
-    parser.add_argument("--out", type=Path, default=None, help="write here instead of resources/ (for a check)")
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    results = run()
-    path = save_results(RESULTS, results, args.out)
-    print(f"wrote {path} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return 0
+    return script_main(
+        RESULTS, run, description="Train the echo task under truncated BPTT; store the results.", argv=argv
+    )
 
 
 if __name__ == "__main__":

@@ -68,3 +68,23 @@ def test_load_checked_refuses_a_file_made_with_another_config():
     other = replace(tbptt_echo.DEFAULT_CONFIG, delay=tbptt_echo.DEFAULT_CONFIG.delay + 1)
     with pytest.raises(ValueError, match="made with another configuration.*rerun python -m lstm_tutorial"):
         load_checked(tbptt_echo.RESULTS, other, made_by=made_by)
+
+
+def test_script_main_writes_where_out_says_and_reports(tmp_path, capsys):
+    import json
+
+    calls = []
+    out = tmp_path / "r.json"
+    rc = results.script_main(
+        "never_written",
+        lambda: {"runs": [1, 2]},
+        description="d",
+        argv=["--out", str(out)],
+        setup=lambda: calls.append(1),
+    )
+    assert rc == 0 and calls == [1]
+    assert json.loads(out.read_text()) == {"runs": [1, 2]}
+    assert f"wrote {out} in" in capsys.readouterr().err
+    assert "never_written" not in results.available_results()  # the shipped resources are untouched
+    with pytest.raises(SystemExit):
+        results.script_main("x", dict, description="d", argv=["--bogus"])
