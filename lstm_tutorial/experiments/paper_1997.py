@@ -26,7 +26,6 @@ shorter one (:attr:`Paper1997Config.skip_after_failure`); a skipped cell has ``"
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -46,7 +45,7 @@ from lstm_tutorial.data.tasks import (
     temporal_order,
 )
 from lstm_tutorial.experiments.reproduction import make_model
-from lstm_tutorial.experiments.results import load_results, save_results, versions
+from lstm_tutorial.experiments.results import load_results, script_main, versions
 from lstm_tutorial.frameworks.training import train_torch
 from lstm_tutorial.repro import limit_threads
 
@@ -426,13 +425,12 @@ def load_paper_1997(config: Paper1997Config = Paper1997Config()) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Train the 1997 experiments and store them (about 20 minutes of one core)."
+    return script_main(
+        PAPER_1997,
+        run,
+        description="Train the 1997 experiments and store them (about 20 minutes of one core).",
+        argv=argv,
     )
-    parser.parse_args(argv)
-    path = save_results(PAPER_1997, run())
-    print(f"wrote {path}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":
