@@ -31,6 +31,7 @@ EXPERIMENTS = {
     "where_each_wins": ["lstm_tutorial.experiments.where_each_wins"],
     "long_lag": ["lstm_tutorial.experiments.long_lag"],
     "architectures": ["lstm_tutorial.experiments.architectures"],
+    "gate_ablation": ["lstm_tutorial.experiments.gate_ablation"],
 }
 
 
