@@ -11,7 +11,7 @@ solved criterion and the stopping rule are those of
 - :func:`train_variant`: one run (variant, seed).
 - :func:`ablation_table`: seeds solved, final test MSE (mean, min, max), steps to solve.
 - :func:`run`: every run of :class:`AblationConfig` (``resources/gate_ablation.json``);
-  ``python -m lstm_tutorial.experiments.gate_ablation`` writes it (about 15 minutes on one core,
+  ``python -m lstm_tutorial.experiments.gate_ablation`` writes it (11 to 16 minutes on one core,
   progress on stderr). :func:`load_gate_ablation` reads it and checks its configuration.
 """
 
