@@ -8,6 +8,11 @@ the standard LSTM with ``b_f = 1`` solved every seed at this length). The data, 
 solved criterion and the stopping rule are those of
 :func:`~lstm_tutorial.experiments.reproduction.train_adding`; only the network differs.
 
+One control rides along (:attr:`AblationConfig.control_input_bias`): CIFG starts its input gate at
+``b_i = -forget_bias`` (so that its forget gate ``1 - i_t`` starts where the others' does), and the
+vanilla cell trained from that same input bias separates what the start contributes from what the
+coupling does.
+
 - :func:`train_variant`: one run (variant, seed).
 - :func:`ablation_table`: seeds solved, final test MSE (mean, min, max), steps to solve.
 - :func:`run`: every run of :class:`AblationConfig` (``resources/gate_ablation.json``);
@@ -55,13 +60,17 @@ class AblationConfig:
     T: int = 100  # adding-problem length: the first marked value lies >= 50 steps before the end
     seeds: tuple[int, ...] = (0, 1, 2)  # one initialisation and one stream of batches per seed
     budget: AddingBudget = field(default_factory=lambda: LONG_LAG_BUDGET)  # of the remember chapter
+    # a control for CIFG, whose b_i starts at -forget_bias: the vanilla cell with that input bias, same seeds
+    control_input_bias: float | None = -1.0
 
 
 def _mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred[:, 0] - y) ** 2)
 
 
-def train_variant(variant: str, T: int = 100, seed: int = 0, budget: AddingBudget = LONG_LAG_BUDGET) -> dict:
+def train_variant(
+    variant: str, T: int = 100, seed: int = 0, budget: AddingBudget = LONG_LAG_BUDGET, *, input_bias=None
+) -> dict:
     """Train one :class:`~lstm_tutorial.frameworks.lstm_variants.VariantRegressor` on the adding problem.
 
     As :func:`~lstm_tutorial.experiments.reproduction.train_adding`: ``torch.manual_seed(seed)``
@@ -69,6 +78,7 @@ def train_variant(variant: str, T: int = 100, seed: int = 0, budget: AddingBudge
     (seed ``1_000_000 * seed + step``), a fixed test set (seed 999_999_999) evaluated every
     ``budget.eval_every`` steps, solved (and stopped) at the first evaluation with test MSE below
     ``budget.threshold``. One torch thread, so a run repeats exactly on one machine.
+    ``input_bias`` sets the input-gate bias ``b_i`` at the start (``None``: PyTorch's draw).
 
     Returns:
         dict with ``variant, T, seed, solved, steps_to_solve, final_test_mse, best_test_mse,
@@ -78,7 +88,7 @@ def train_variant(variant: str, T: int = 100, seed: int = 0, budget: AddingBudge
         raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
     with limit_threads(budget.num_threads, blas=False):
         torch.manual_seed(seed)
-        net = VariantRegressor(2, budget.hidden_size, variant, forget_bias=budget.forget_bias)
+        net = VariantRegressor(2, budget.hidden_size, variant, forget_bias=budget.forget_bias, input_bias=input_bias)
         X_test, y_test = map(torch.from_numpy, adding_problem(budget.n_test, T, seed=999_999_999))
         curve, t0 = [], time.perf_counter()
 
@@ -108,6 +118,7 @@ def train_variant(variant: str, T: int = 100, seed: int = 0, budget: AddingBudge
         solved_at = curve[-1][0] if final < budget.threshold else None
         return {
             "variant": variant,
+            "input_bias": input_bias,
             "T": T,
             "seed": seed,
             "solved": solved_at is not None,
@@ -165,6 +176,18 @@ def run(config: AblationConfig = AblationConfig(), *, progress: bool = True) -> 
                     file=sys.stderr,
                     flush=True,
                 )
+    controls = []
+    if config.control_input_bias is not None:
+        for seed in config.seeds:
+            r = train_variant("vanilla", config.T, seed, config.budget, input_bias=config.control_input_bias)
+            controls.append(r)
+            if progress:
+                print(
+                    f"[control] vanilla b_i={config.control_input_bias} seed={seed}  solved={r['solved']!s:5s} "
+                    f"steps={r['steps_to_solve']}  {r['wall_time_s']:.1f}s  (total {time.perf_counter() - t0:.0f}s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     b = config.budget
     return {
         "description": f"Adding problem (modern variant: values in [0, 1], target x1 + x2) at T = {config.T}; "
@@ -178,6 +201,8 @@ def run(config: AblationConfig = AblationConfig(), *, progress: bool = True) -> 
         "total_wall_time_s": round(time.perf_counter() - t0, 1),
         "table": ablation_table(runs, config.variants),
         "runs": runs,
+        "control_table": ablation_table(controls, ("vanilla",)) if controls else [],
+        "control_runs": controls,
     }
 
 

@@ -68,6 +68,8 @@ class VariantLSTM(nn.Module):
         forget_bias: initial value of ``b_f``. For CIFG, whose forget gate is ``1 - i_t``, the
             input bias ``b_i`` starts at ``-forget_bias`` instead, so its forget gate starts at
             the same ``sigma(forget_bias)`` as the vanilla one. ``None`` keeps PyTorch's draw.
+        input_bias: initial value of ``b_i`` (``None``: PyTorch's draw); not for CIFG, whose
+            ``b_i`` is set by ``forget_bias``, nor for NIG, which has no input gate.
 
     The weights are drawn as ``torch.nn.LSTM`` draws them (every entry from
     ``U(-1/sqrt(H), 1/sqrt(H))``, from torch's global generator), in fact by building one and
@@ -75,9 +77,13 @@ class VariantLSTM(nn.Module):
     computes exactly the function of ``nn.LSTM(D, H, batch_first=True)``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, variant: str = "vanilla", *, forget_bias=1.0):
+    def __init__(
+        self, input_size: int, hidden_size: int, variant: str = "vanilla", *, forget_bias=1.0, input_bias=None
+    ):
         super().__init__()
         self.variant = _check_variant(variant)
+        if input_bias is not None and variant in ("CIFG", "NIG"):
+            raise ValueError(f"input_bias must be None for variant {variant!r}, got {input_bias!r}")
         self.input_size, self.hidden_size = input_size, hidden_size
         H = hidden_size
         self.W = nn.Parameter(torch.empty(input_size, 4 * H))
@@ -91,6 +97,9 @@ class VariantLSTM(nn.Module):
                     self.b[:H] = -forget_bias  # sigma(-b_i) = 1 - sigma(b_i): f_0 = sigma(forget_bias)
                 else:
                     self.b[H : 2 * H] = forget_bias
+        if input_bias is not None:
+            with torch.no_grad():
+                self.b[:H] = input_bias
 
     def load_lstm(self, lstm: nn.LSTM) -> VariantLSTM:
         """Copy the weights of a one-layer, unidirectional ``nn.LSTM``; returns ``self``.
@@ -158,10 +167,17 @@ class VariantRegressor(nn.Module):
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, variant: str = "vanilla", *, output_size: int = 1, forget_bias=1.0
+        self,
+        input_size: int,
+        hidden_size: int,
+        variant: str = "vanilla",
+        *,
+        output_size: int = 1,
+        forget_bias=1.0,
+        input_bias=None,
     ):
         super().__init__()
-        self.rnn = VariantLSTM(input_size, hidden_size, variant, forget_bias=forget_bias)
+        self.rnn = VariantLSTM(input_size, hidden_size, variant, forget_bias=forget_bias, input_bias=input_bias)
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -41,7 +41,9 @@ def test_stored_results_are_consistent():
     res = gate_ablation.load_gate_ablation()
     assert res["config"] == asdict(gate_ablation.AblationConfig()) | {"variants": list(VARIANTS), "seeds": [0, 1, 2]}
     assert gate_ablation.ablation_table(res["runs"], VARIANTS) == res["table"]
-    for r in res["runs"]:
+    assert gate_ablation.ablation_table(res["control_runs"], ("vanilla",)) == res["control_table"]
+    assert all(r["input_bias"] == -1.0 for r in res["control_runs"]) and len(res["control_runs"]) == 3
+    for r in res["runs"] + res["control_runs"]:
         assert r["solved"] == (r["steps_to_solve"] is not None)
         if r["solved"]:
             assert r["final_test_mse"] < LONG_LAG_BUDGET.threshold

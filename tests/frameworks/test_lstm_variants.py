@@ -105,6 +105,15 @@ def test_forget_bias_start():
     assert torch.equal(vanilla.W, cifg.W)
 
 
+def test_input_bias_start():
+    torch.manual_seed(0)
+    layer = VariantLSTM(2, 4, "NOAF", input_bias=-1.0)
+    assert torch.all(layer.b[:4] == -1.0) and torch.all(layer.b[4:8] == 1.0)
+    for variant in ("CIFG", "NIG"):
+        with pytest.raises(ValueError, match=f"input_bias must be None for variant '{variant}', got -1.0"):
+            VariantLSTM(2, 4, variant, input_bias=-1.0)
+
+
 def test_regressor_shapes():
     torch.manual_seed(0)
     net = VariantRegressor(2, 8, "NOAF")
