@@ -33,6 +33,7 @@ EXPERIMENTS = {
     "long_lag": ["lstm_tutorial.experiments.long_lag"],
     "paper_1997": ["lstm_tutorial.experiments.paper_1997"],
     "architectures": ["lstm_tutorial.experiments.architectures"],
+    "gate_ablation": ["lstm_tutorial.experiments.gate_ablation"],
 }
 
 
