@@ -1,13 +1,9 @@
 """The ablation figure: one row per variant, filled markers for solved seeds, a clear error on a missing variant."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from lstm_tutorial.figures.gate_ablation import plot_ablation  # noqa: E402
+from lstm_tutorial.figures.gate_ablation import plot_ablation
 
 
 def _run(v, seed, solved, mse):
