@@ -36,6 +36,7 @@ from lstm_tutorial.repro import limit_threads, limit_threads_tensorflow, seed_ev
 __all__ = [
     "DEFAULT_SHAPES",
     "lstm_step_flops",
+    "MATMUL_LIBRARIES",
     "matmul_gflops",
     "thread_settings",
     "run_benchmark",
@@ -125,31 +126,59 @@ BACKENDS: dict[str, Callable[..., Callable[[], None]]] = {
 }
 
 
+#: the matrix-multiply libraries :func:`matmul_gflops` can time
+MATMUL_LIBRARIES = ("numpy", "torch", "onednn")
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, library: str):
+    """A function of no arguments that computes ``a @ b`` with ``library`` and returns the result
+    as that library holds it (a NumPy array, a tensor, or a oneDNN tensor: ``.to_dense()``)."""
+    if library == "numpy":
+        out = np.empty((a.shape[0], b.shape[1]), np.float32)
+        return lambda: np.matmul(a, b, out=out)
+    import torch
+
+    if library == "torch":
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        tout = torch.empty(a.shape[0], b.shape[1])
+        return lambda: torch.matmul(ta, tb, out=tout)
+    if not torch.backends.mkldnn.is_available():
+        raise RuntimeError("this PyTorch build has no oneDNN (torch.backends.mkldnn.is_available() is False)")
+    from torch.utils import mkldnn
+
+    linear = torch.nn.Linear(a.shape[1], b.shape[1], bias=False)  # y = x W^T, so W = b^T
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(b.T)))
+    layer, ta = mkldnn.to_mkldnn(linear), torch.from_numpy(a).to_mkldnn()
+
+    def product():
+        with torch.no_grad():
+            return layer(ta)
+
+    return product
+
+
 def matmul_gflops(m: int, k: int, n: int, *, min_time: float = 0.05, library: str = "numpy") -> float:
     """Measured float32 GFLOP/s of an ``(m, k) x (k, n)`` product (best of a few runs).
 
-    ``library`` is ``"numpy"`` (its BLAS, OpenBLAS in the pinned wheels) or ``"torch"`` (MKL on
-    x86). The two differ from one CPU to another, so a speed claim is made against the faster.
+    ``library`` is one of :data:`MATMUL_LIBRARIES`: ``"numpy"`` (its BLAS, OpenBLAS in the pinned
+    wheels), ``"torch"`` (``torch.matmul``: MKL on x86) or ``"onednn"`` (a linear layer run by
+    oneDNN through ``torch.utils.mkldnn``, the library whose kernels PyTorch's CPU ``nn.LSTM``
+    uses). Which is fastest depends on the CPU (MKL, for one, takes its fast paths only on Intel
+    processors), so a speed claim is made against the fastest of them.
     """
-    if library not in ("numpy", "torch"):
-        raise ValueError(f"library must be 'numpy' or 'torch', got {library!r}")
+    if library not in MATMUL_LIBRARIES:
+        raise ValueError(f"library must be one of {MATMUL_LIBRARIES}, got {library!r}")
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((m, k), dtype=np.float32)
-    b = rng.standard_normal((k, n), dtype=np.float32)
-    out = np.empty((m, n), np.float32)
-    if library == "torch":
-        import torch
-
-        a, b, out = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out)
-        product = torch.matmul
-    else:
-        product = np.matmul
-    product(a, b, out=out)
+    product = _matmul(
+        rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32), library
+    )
+    product()
     best = float("inf")
     reps, start = 0, time.perf_counter()
     while reps < 3 or time.perf_counter() - start < min_time:
         t0 = time.perf_counter()
-        product(a, b, out=out)
+        product()
         best = min(best, time.perf_counter() - t0)
         reps += 1
     return 2.0 * m * k * n / best / 1e9

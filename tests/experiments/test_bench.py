@@ -1,5 +1,6 @@
 """The benchmark harness runs and reports a well-formed table (timings are not asserted)."""
 
+import numpy as np
 import pytest
 
 from lstm_tutorial import repro
@@ -52,3 +53,26 @@ def test_thread_settings_report_what_limit_threads_set():
     with repro.limit_threads(None):
         assert bench.thread_settings() == before
     assert torch.get_num_threads() == before["torch"]
+
+
+def test_matmul_gflops_times_every_library_and_refuses_others():
+    torch = pytest.importorskip("torch")
+    libraries = [lib for lib in bench.MATMUL_LIBRARIES if lib != "onednn" or torch.backends.mkldnn.is_available()]
+    assert "onednn" in libraries or not torch.backends.mkldnn.is_available()
+    for lib in libraries:
+        rate = bench.matmul_gflops(64, 48, 32, min_time=0.0, library=lib)
+        assert np.isfinite(rate) and rate > 0, lib
+    with pytest.raises(ValueError, match="library must be one of"):
+        bench.matmul_gflops(8, 8, 8, library="cublas")
+
+
+def test_each_library_computes_the_product_it_times():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((5, 7), dtype=np.float32), rng.standard_normal((7, 3), dtype=np.float32)
+    for lib in bench.MATMUL_LIBRARIES:
+        if lib == "onednn" and not torch.backends.mkldnn.is_available():
+            continue
+        out = bench._matmul(a, b, lib)()
+        out = out.to_dense().numpy() if lib == "onednn" else np.asarray(out)
+        np.testing.assert_allclose(out, a @ b, rtol=1e-5, atol=1e-5, err_msg=lib)
