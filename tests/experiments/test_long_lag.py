@@ -61,16 +61,22 @@ def test_long_lag_recompute_one_cell():
     """Recompute chrono at T = 100, seed 0 (a few seconds) and compare with the file.
 
     Float32 training repeats exactly on one machine but not bit for bit across CPUs (kernels
-    round differently). As measured for the reproduction table, the test-MSE curves agree to
-    about 1e-7 on the plateau and the drop can come a few evaluations earlier or later; so the
-    plateau is compared tightly (rel 1e-4) and the step of solving within 300 steps.
+    round differently). Measured against the stored run (made on an Intel Xeon): natively on an
+    AMD EPYC and with its AVX2 and SSE4.2 kernels forced, the test MSE agreed to 9e-8 (relative)
+    on the plateau (test MSE above 0.98 times the chance MSE), and by 8e-4 to 1.6e-3 at
+    the first evaluation of the drop (step 450); every run solved at the same step, 500. So the
+    plateau is compared to a relative 1e-4, the descent (down to MSE 0.13) to a relative 1e-2,
+    and the step of solving within 300 steps.
     """
-    stored = next(r for r in long_lag.load_long_lag()["runs"] if (r["config"], r["T"], r["seed"]) == ("chrono", 100, 0))
+    res = long_lag.load_long_lag()
+    stored = next(r for r in res["runs"] if (r["config"], r["T"], r["seed"]) == ("chrono", 100, 0))
     fresh = long_lag.train_config("chrono", 100, 0)
+    plateau = 0.98 * res["baseline_mse"]  # above this the run has not started to learn
     n = next((i for i, (s, m) in enumerate(stored["curve"]) if i > 0 and m <= 0.13), len(stored["curve"]))
     for (s_old, m_old), (s_new, m_new) in zip(stored["curve"][:n], fresh["curve"][:n]):
         assert s_old == s_new
-        assert math.isclose(m_new, m_old, rel_tol=1e-4), (s_old, m_old, m_new)
+        rel = 1e-4 if m_old >= plateau else 1e-2
+        assert math.isclose(m_new, m_old, rel_tol=rel), (s_old, m_old, m_new, rel)
     assert fresh["solved"] == stored["solved"]
     if stored["solved"]:
         assert abs(fresh["steps_to_solve"] - stored["steps_to_solve"]) <= 300

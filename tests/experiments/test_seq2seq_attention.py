@@ -83,25 +83,33 @@ def test_cached_results_hold_both_scores_under_the_budget_of_the_runs_without():
 
 @pytest.mark.slow
 def test_cached_results_match_a_recomputed_run():
-    """Recompute one cached run (multiplicative attention, seed 0, about 2 minutes) and compare it with the file.
+    """Recompute one cached run (multiplicative attention, seed 0, about 40 s) and compare it with the file.
 
-    Float64 on one thread with fixed batches: on the machine that wrote the file the run repeats
-    bit for bit, so the accuracies (overall and per length) are compared exactly and the stored
-    alignment to float64 rounding. The loss is compared to a relative 2e-2, the allowance
-    chapter 1's slow test measured for other CPUs' kernels.
+    Float64 on one thread with fixed batches repeats bit for bit on the machine that wrote the
+    file (an Intel Xeon), but not on another CPU: 1,500 Adam steps carry the last bits of other
+    kernels into a different model. Measured natively on an AMD EPYC, seed 0 came out with
+    token accuracy 0.825 (teacher-forced) and 0.718 (free-running) against the file's 0.804 and
+    0.696, and sequence accuracy 0.724 against 0.715; with its SSE4.2 kernels forced, 0.827, 0.715
+    and 0.728. Each is within 0.03 of the stored seed and at most 0.03 above the best of the three
+    stored seeds. The final loss, 3.58e-4 and 3.59e-4, lies just below the three seeds' 3.60e-4
+    to 3.80e-4, and the recomputed model attends, for every output token of the stored example,
+    to the source position the file's model attended to most (measured natively). So each
+    overall accuracy must lie within the stored seeds' range widened by 0.05, the loss within
+    their range widened by a factor of 1.5, and at least 90% of the example's output tokens must
+    put their largest attention weight where the file's model did.
     """
     label = "reverse + multiplicative attention"
     entry = att.load_attention_results()["configs"][label]
     score, config = att.CONFIGS[label]
     stored = entry["runs"][0]
     got = att.train_attention(score, config, stored["seed"], return_model=True)
-    for key, value in stored["overall"].items():
-        assert got["overall"][key] == value, key
-    assert got["final_loss"] == pytest.approx(stored["final_loss"], rel=2e-2)
-    for row_got, row in zip(got["by_length"], stored["by_length"], strict=True):
-        for key in ("tf_token_acc", "free_token_acc", "free_seq_acc"):
-            assert row_got[key] == row[key], (row["length"], key)
+    for key in stored["overall"]:
+        seeds = [r["overall"][key] for r in entry["runs"]]
+        assert min(seeds) - 0.05 <= got["overall"][key] <= max(seeds) + 0.05, (key, got["overall"][key], seeds)
+    assert got["overall"]["tf_seq_acc"] == got["overall"]["free_seq_acc"]
+    losses = [r["final_loss"] for r in entry["runs"]]
+    assert min(losses) / 1.5 <= got["final_loss"] <= 1.5 * max(losses), (got["final_loss"], losses)
     a = entry["alignments"][0]
     again = att.alignment(got["model"], a["src"], a["tgt"], config)
-    assert again["greedy"] == a["greedy"]
-    np.testing.assert_allclose(again["weights"], a["weights"], rtol=0, atol=1e-9)
+    same = np.mean(np.argmax(again["weights"], axis=1) == np.argmax(a["weights"], axis=1))
+    assert same >= 0.9, same
