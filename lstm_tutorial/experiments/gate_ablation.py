@@ -28,15 +28,12 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import torch
 
-from lstm_tutorial.data.tasks import adding_problem, adding_problem_baseline
+from lstm_tutorial.data.tasks import adding_problem_baseline
 from lstm_tutorial.experiments.long_lag import LONG_LAG_BUDGET
-from lstm_tutorial.experiments.reproduction import AddingBudget
+from lstm_tutorial.experiments.reproduction import AddingBudget, fit_adding
 from lstm_tutorial.experiments.results import load_results, save_results, versions
 from lstm_tutorial.frameworks.lstm_variants import VARIANTS, VariantRegressor
-from lstm_tutorial.frameworks.training import train_torch
-from lstm_tutorial.repro import limit_threads
 
 __all__ = [
     "GATE_ABLATION",
@@ -64,71 +61,26 @@ class AblationConfig:
     control_input_bias: float | None = -1.0
 
 
-def _mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return torch.mean((pred[:, 0] - y) ** 2)
-
-
 def train_variant(
     variant: str, T: int = 100, seed: int = 0, budget: AddingBudget = LONG_LAG_BUDGET, *, input_bias=None
 ) -> dict:
     """Train one :class:`~lstm_tutorial.frameworks.lstm_variants.VariantRegressor` on the adding problem.
 
-    As :func:`~lstm_tutorial.experiments.reproduction.train_adding`: ``torch.manual_seed(seed)``
-    before building the network (forget bias ``budget.forget_bias``), a fresh batch per step
-    (seed ``1_000_000 * seed + step``), a fixed test set (seed 999_999_999) evaluated every
-    ``budget.eval_every`` steps, solved (and stopped) at the first evaluation with test MSE below
-    ``budget.threshold``. One torch thread, so a run repeats exactly on one machine.
-    ``input_bias`` sets the input-gate bias ``b_i`` at the start (``None``: PyTorch's draw).
+    The run is :func:`~lstm_tutorial.experiments.reproduction.fit_adding` (the data, test set,
+    criterion and stopping rule of ``train_adding``) of a variant with forget bias
+    ``budget.forget_bias``; ``input_bias`` sets the input-gate bias ``b_i`` at the start
+    (``None``: PyTorch's draw).
 
     Returns:
-        dict with ``variant, T, seed, solved, steps_to_solve, final_test_mse, best_test_mse,
-        steps_run, wall_time_s, curve`` (list of ``[step, test_mse]``).
+        dict with ``variant, input_bias, T, seed`` and the keys of ``fit_adding``.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
-    with limit_threads(budget.num_threads, blas=False):
-        torch.manual_seed(seed)
-        net = VariantRegressor(2, budget.hidden_size, variant, forget_bias=budget.forget_bias, input_bias=input_bias)
-        X_test, y_test = map(torch.from_numpy, adding_problem(budget.n_test, T, seed=999_999_999))
-        curve, t0 = [], time.perf_counter()
 
-        def evaluate(step: int) -> float:
-            with torch.no_grad():
-                mse = float(_mse(net(X_test), y_test))
-            curve.append([step, mse])
-            return mse
+    def build() -> VariantRegressor:
+        return VariantRegressor(2, budget.hidden_size, variant, forget_bias=budget.forget_bias, input_bias=input_bias)
 
-        def solved(step: int, loss: float) -> bool:
-            # a diverged run (NaN loss) cannot recover: stop it and let it count as unsolved
-            if not np.isfinite(loss):
-                evaluate(step)
-                return True
-            return step % budget.eval_every == 0 and evaluate(step) < budget.threshold
-
-        batches = (
-            tuple(map(torch.from_numpy, adding_problem(budget.batch_size, T, seed=1_000_000 * seed + s)))
-            for s in range(1, budget.max_steps + 1)
-        )
-        evaluate(0)
-        done = train_torch(
-            net, batches, _mse, steps=budget.max_steps, lr=budget.lr, clip=budget.clip, on_step=solved, progress=False
-        )
-        mses = [m for _, m in curve]
-        final = mses[-1]
-        solved_at = curve[-1][0] if final < budget.threshold else None
-        return {
-            "variant": variant,
-            "input_bias": input_bias,
-            "T": T,
-            "seed": seed,
-            "solved": solved_at is not None,
-            "steps_to_solve": solved_at,
-            "final_test_mse": final if np.isfinite(final) else None,
-            "best_test_mse": float(np.nanmin(mses)),
-            "steps_run": done["steps"],
-            "wall_time_s": round(time.perf_counter() - t0, 2),
-            "curve": [[s, m if np.isfinite(m) else None] for s, m in curve],
-        }
+    return {"variant": variant, "input_bias": input_bias, "T": T, "seed": seed, **fit_adding(build, T, seed, budget)}
 
 
 def ablation_table(runs: list[dict], variants=VARIANTS) -> list[dict]:

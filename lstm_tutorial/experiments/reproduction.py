@@ -5,6 +5,7 @@ modern adding problem at several lags under :data:`DEFAULT_BUDGET`, several seed
 *solved* at the first evaluation where the test MSE drops below the budget's threshold, and
 stops there.
 
+- :func:`fit_adding`: one run of a given network on the adding problem, one seed.
 - :func:`train_adding`: one cell of the table, one seed.
 - :func:`aggregate_cells`: success rate and medians per (model, T).
 - :func:`run_table` / :func:`run_part1`: the table of Part II (``reproduction_table.json``) and
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_BUDGET",
     "LSTM_INITS",
     "make_model",
+    "fit_adding",
     "train_adding",
     "aggregate_cells",
     "run_table",
@@ -115,34 +118,26 @@ def _mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred[:, 0] - y) ** 2)
 
 
-def train_adding(
-    model: str = "lstm",
-    T: int = 50,
-    seed: int = 0,
-    budget: AddingBudget = DEFAULT_BUDGET,
-    *,
-    init: str | None = None,
-    forget_bias: float | None = None,
-) -> dict:
-    """Train one model on the modern adding problem under ``budget``; one table cell, one seed.
+def fit_adding(build: Callable[[], torch.nn.Module], T: int, seed: int, budget: AddingBudget) -> dict:
+    """Train the network ``build()`` returns on the modern adding problem of length ``T``, one seed.
 
-    The LSTM starts with ``forget_bias`` (``budget.forget_bias`` when ``None``), or with
-    ``init`` (``"chrono"`` with ``T_max = T``, or ``"no_forget"``; see :func:`make_model`).
-
-    Every step draws a fresh batch (``adding_problem`` with seed ``1_000_000 * seed + step``);
-    the test set is fixed (seed 999_999_999). Every ``eval_every`` steps the test MSE is
-    measured; the run is *solved* at the first evaluation with test MSE below
-    ``budget.threshold`` and stops there (``steps_to_solve``); otherwise it runs
-    ``max_steps`` and ``steps_to_solve`` is ``None``.
+    ``torch.manual_seed(seed)`` runs just before ``build()``, so the seed fixes the
+    initialisation. Every step draws a fresh batch (``adding_problem`` with seed
+    ``1_000_000 * seed + step``); the test set is fixed (seed 999_999_999). Every
+    ``budget.eval_every`` steps the test MSE is measured; the run is *solved* at the first
+    evaluation with test MSE below ``budget.threshold`` and stops there (``steps_to_solve``);
+    otherwise it runs ``budget.max_steps`` and ``steps_to_solve`` is ``None``. A run whose
+    training loss turns non-finite cannot recover: it stops there, unsolved, and its non-finite
+    test MSEs are stored as ``None``. One torch thread (``budget.num_threads``), so a run repeats
+    exactly on one machine.
 
     Returns:
-        dict with ``model, T, seed, solved, steps_to_solve, final_test_mse, best_test_mse,
-        steps_run, wall_time_s, curve`` (list of ``[step, test_mse]``).
+        dict with ``solved, steps_to_solve, final_test_mse, best_test_mse, steps_run,
+        wall_time_s, curve`` (list of ``[step, test_mse]``).
     """
     with limit_threads(budget.num_threads, blas=False):
         torch.manual_seed(seed)
-        fb = budget.forget_bias if forget_bias is None else forget_bias
-        net = make_model(model, budget.hidden_size, fb, init=init, T_max=T)
+        net = build()
         X_test, y_test = map(torch.from_numpy, adding_problem(budget.n_test, T, seed=999_999_999))
         curve, t0 = [], time.perf_counter()
 
@@ -153,6 +148,9 @@ def train_adding(
             return mse
 
         def solved(step: int, loss: float) -> bool:
+            if not np.isfinite(loss):
+                evaluate(step)
+                return True
             return step % budget.eval_every == 0 and evaluate(step) < budget.threshold
 
         batches = (
@@ -164,19 +162,40 @@ def train_adding(
             net, batches, _mse, steps=budget.max_steps, lr=budget.lr, clip=budget.clip, on_step=solved, progress=False
         )
         mses = [m for _, m in curve]
-        solved_at = curve[-1][0] if mses[-1] < budget.threshold else None
+        final = mses[-1]
+        solved_at = curve[-1][0] if final < budget.threshold else None
         return {
-            "model": model,
-            "T": T,
-            "seed": seed,
             "solved": solved_at is not None,
             "steps_to_solve": solved_at,
-            "final_test_mse": mses[-1],
-            "best_test_mse": min(mses),
+            "final_test_mse": final if np.isfinite(final) else None,
+            "best_test_mse": float(np.nanmin(mses)),
             "steps_run": done["steps"],
             "wall_time_s": round(time.perf_counter() - t0, 2),
-            "curve": curve,
+            "curve": [[step, m if np.isfinite(m) else None] for step, m in curve],
         }
+
+
+def train_adding(
+    model: str = "lstm",
+    T: int = 50,
+    seed: int = 0,
+    budget: AddingBudget = DEFAULT_BUDGET,
+    *,
+    init: str | None = None,
+    forget_bias: float | None = None,
+) -> dict:
+    """Train one model on the modern adding problem under ``budget``; one table cell, one seed.
+
+    The network is :func:`make_model` ``(model, ...)``; the LSTM starts with ``forget_bias``
+    (``budget.forget_bias`` when ``None``), or with ``init`` (``"chrono"`` with ``T_max = T``, or
+    ``"no_forget"``). Data, test set, solved criterion and stopping rule: :func:`fit_adding`.
+
+    Returns:
+        dict with ``model, T, seed`` and the keys of :func:`fit_adding`.
+    """
+    fb = budget.forget_bias if forget_bias is None else forget_bias
+    run = fit_adding(lambda: make_model(model, budget.hidden_size, fb, init=init, T_max=T), T, seed, budget)
+    return {"model": model, "T": T, "seed": seed, **run}
 
 
 def aggregate_cells(runs: list[dict]) -> list[dict]:
