@@ -26,12 +26,12 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 
 from lstm_tutorial.data.tasks import adding_problem, adding_problem_baseline
 from lstm_tutorial.experiments.reproduction import AddingBudget, make_model, train_adding
 from lstm_tutorial.experiments.results import load_results, save_results, versions
+from lstm_tutorial.experiments.seeds import solved_cell
 from lstm_tutorial.repro import limit_threads
 
 __all__ = [
@@ -103,20 +103,10 @@ def long_lag_table(runs: list[dict], configs=CONFIGS, Ts=None) -> list[dict]:
     for name in configs:
         for T in Ts:
             rs = [r for r in runs if (r["config"], r["T"]) == (name, T)]
-            solved = [r["steps_to_solve"] for r in rs if r["solved"]]
-            rows.append(
-                {
-                    "config": name,
-                    "T": T,
-                    "run": bool(rs),
-                    "n_seeds": len(rs),
-                    "n_solved": len(solved),
-                    "median_steps_to_solve": float(np.median(solved)) if solved else None,
-                    "min_steps_to_solve": min(solved) if solved else None,
-                    "max_steps_to_solve": max(solved) if solved else None,
-                    "median_final_mse": float(np.median([r["final_test_mse"] for r in rs])) if rs else None,
-                }
+            cell = solved_cell(
+                rs, cost="steps_to_solve", final="final_test_mse", cost_label="steps_to_solve", final_label="final_mse"
             )
+            rows.append({"config": name, "T": T, **cell})
     return rows
 
 

@@ -46,6 +46,7 @@ from lstm_tutorial.data.tasks import (
 )
 from lstm_tutorial.experiments.reproduction import make_model
 from lstm_tutorial.experiments.results import load_results, script_main, versions
+from lstm_tutorial.experiments.seeds import solved_cell
 from lstm_tutorial.frameworks.training import train_torch
 from lstm_tutorial.repro import limit_threads
 
@@ -337,18 +338,18 @@ def paper_table(runs: list[dict], models=MODELS, tasks=TASKS) -> list[dict]:
     for m in models:
         for task in tasks:
             rs = [r for r in runs if (r["model"], r["task"]) == (m, task)]
-            seqs = [r["sequences_to_solve"] for r in rs if r["solved"]]
+            cell = solved_cell(
+                rs,
+                cost="sequences_to_solve",
+                final="final_correct",
+                cost_label="sequences",
+                final_label="final_correct",
+            )
             rows.append(
                 {
                     "model": m,
                     "task": task,
-                    "run": bool(rs),
-                    "n_seeds": len(rs),
-                    "n_solved": len(seqs),
-                    "median_sequences": float(np.median(seqs)) if seqs else None,
-                    "min_sequences": min(seqs) if seqs else None,
-                    "max_sequences": max(seqs) if seqs else None,
-                    "median_final_correct": float(np.median([r["final_correct"] for r in rs])) if rs else None,
+                    **cell,
                     "paper_sequences": PAPER_SEQUENCES[task],
                 }
             )
