@@ -301,6 +301,7 @@ def streaming_cost(
     batch_size: int = 1,
     tokens: int = 30,
     warmup: int = 3,
+    rounds: int = 1,
     threads: int | None = 1,
     seed: int = 0,
 ) -> list[dict]:
@@ -311,11 +312,13 @@ def streaming_cost(
     (:class:`~lstm_tutorial.frameworks.transformer.CausalTransformerLM`, sinusoidal positions, so no hard
     window) carries a key/value cache of ``2 L B t E`` numbers, and each step reads all of it.
     A step's cost depends only on the shapes, so the context is a random state or cache of the
-    right size; each timed step starts from that same context (``tokens`` steps of one model
-    in a row, median), on
-    ``threads`` intra-op threads (as in :func:`lstm_vs_transformer_scaling`).
+    right size; each timed step starts from that same context (``warmup`` untimed, then
+    ``tokens`` timed steps of one model in a row), on ``threads`` intra-op threads (as in
+    :func:`lstm_vs_transformer_scaling`). With ``rounds > 1`` every context is visited that many
+    times, in turn: a spell of a slower machine state (another process, a frequency change) then
+    falls on every length instead of on one, and does not tilt the fitted exponents.
 
-    Rows: ``model``, ``context``, ``times`` (the ``tokens`` timings), ``seconds_per_token``
+    Rows: ``model``, ``context``, ``times`` (the ``rounds * tokens`` timings), ``seconds_per_token``
     (their median), ``q1``, ``q3``, ``outliers``, ``state_bytes`` (measured from
     the tensors after the step: the cache then holds ``t + 1`` positions), ``flops_per_token``
     (:func:`token_step_flops`), ``params``.
@@ -325,6 +328,8 @@ def streaming_cost(
 
     if tokens < 3:
         raise ValueError(f"tokens must be at least 3 (a median and a spread), got {tokens}")
+    if not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
     torch.manual_seed(seed)
     lstm = CharLanguageModel(vocab_size, d_model, d_model, num_layers=n_layers).eval()
     lm = CausalTransformerLM(vocab_size, d_model=d_model, n_heads=n_heads, n_layers=n_layers).eval()
@@ -333,24 +338,29 @@ def streaming_cost(
     dk = d_model // n_heads
     rows = []
     with torch.no_grad():
+        contexts = []
         for t in context_lengths:
             state = tuple(torch.randn(n_layers, batch_size, d_model, generator=g) for _ in range(2))
             cache = KVCache(
                 [torch.randn(batch_size, n_heads, t, dk, generator=g) for _ in range(n_layers)],
                 [torch.randn(batch_size, n_heads, t, dk, generator=g) for _ in range(n_layers)],
             )
-            steps = {
-                "lstm": lambda state=state: lstm(token[:, None], state),
-                "transformer": lambda cache=cache: lm.step(token, cache),
-            }
-            times = {name: [] for name in steps}
-            with limit_threads(threads, blas=False):
-                # one model at a time: interleaving single steps would let the Transformer's
-                # large cache evict the LSTM's weights from the CPU caches between its steps
-                for name, step in steps.items():
-                    for _ in range(warmup):
-                        step()
-                    times[name] = [time_once(step) for _ in range(tokens)]
+            contexts.append((state, cache))
+        times = [{"lstm": [], "transformer": []} for _ in context_lengths]
+        steps = {
+            "lstm": [lambda state=state: lstm(token[:, None], state) for state, _ in contexts],
+            "transformer": [lambda cache=cache: lm.step(token, cache) for _, cache in contexts],
+        }
+        with limit_threads(threads, blas=False):
+            # one model at a time, all its contexts before the other model's: running the
+            # Transformer's large steps in between slows the LSTM's next ones by a varying amount
+            for name, model_steps in steps.items():
+                for _ in range(rounds):
+                    for step, timed in zip(model_steps, times):
+                        for _ in range(warmup):
+                            step()
+                        timed[name] += [time_once(step) for _ in range(tokens)]
+        for t, (state, cache), timed in zip(context_lengths, contexts, times):
             _, new_state = lstm(token[:, None], state)
             _, new_cache = lm.step(token, cache)
             sizes = {"lstm": sum(s.numel() * s.element_size() for s in new_state), "transformer": new_cache.nbytes()}
@@ -359,9 +369,9 @@ def streaming_cost(
                     {
                         "model": name,
                         "context": t,
-                        "times": times[name],
-                        "seconds_per_token": statistics.median(times[name]),
-                        **{k: v for k, v in _summary(times[name]).items() if k != "seconds"},
+                        "times": timed[name],
+                        "seconds_per_token": statistics.median(timed[name]),
+                        **{k: v for k, v in _summary(timed[name]).items() if k != "seconds"},
                         "state_bytes": sizes[name],
                         "flops_per_token": token_step_flops(name, t, d_model, n_layers=n_layers, vocab_size=vocab_size),
                         "params": count_parameters(model),

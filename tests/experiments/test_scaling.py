@@ -84,11 +84,13 @@ def test_timing_helpers_run_and_keep_their_repeats():
 
 
 def test_streaming_state_sizes_follow_the_formulas():
-    rows = streaming_cost([4, 32], vocab_size=11, d_model=E, n_heads=HEADS, n_layers=2, tokens=3, warmup=1)
+    rows = streaming_cost([4, 32], vocab_size=11, d_model=E, n_heads=HEADS, n_layers=2, tokens=3, warmup=1, rounds=2)
     lstm = [r for r in rows if r["model"] == "lstm"]
     tr = [r for r in rows if r["model"] == "transformer"]
     assert all(r["state_bytes"] == 2 * 2 * 1 * E * 4 for r in lstm)  # (h, c), L layers, constant
     assert [r["state_bytes"] for r in tr] == [CausalTransformerLM.cache_bytes(2, 1, t + 1, E) for t in (4, 32)]
-    assert all(r["seconds_per_token"] > 0 and len(r["times"]) == 3 for r in rows)
+    assert all(r["seconds_per_token"] > 0 and len(r["times"]) == 2 * 3 for r in rows)  # rounds * tokens
     with pytest.raises(ValueError, match="tokens must be at least 3"):
         streaming_cost([4], tokens=2)
+    with pytest.raises(ValueError, match="rounds must be a positive int, got 0"):
+        streaming_cost([4], rounds=0)
