@@ -194,7 +194,8 @@ def _open_and_run(browser, base: str, token: str, chapter: str) -> dict:
         const md = cells.filter(c => c.model.type === 'markdown');
         const rendered = notebook.node.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown');
         const images = Array.from(notebook.node.querySelectorAll('.jp-OutputArea-output img'));
-        const ids = new Set(Array.from(notebook.node.querySelectorAll('[data-jupyter-id]')).map(e => e.getAttribute('data-jupyter-id')));
+        const ids = new Set(Array.from(notebook.node.querySelectorAll('[data-jupyter-id]'))
+                               .map(e => e.getAttribute('data-jupyter-id')));
         return {
           code_cells: code.length,
           counts: code.map(c => c.model.executionCount),

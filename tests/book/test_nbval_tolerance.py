@@ -14,8 +14,9 @@ def compare(stored, fresh, **tol):
 
 
 def test_numbers_within_the_tolerance_match():
-    assert compare("max |difference| 2e-16 (claim: below 1e-12)", "max |difference| 9e-16 (claim: below 1e-12)",
-                   atol=1e-14)
+    assert compare(
+        "max |difference| 2e-16 (claim: below 1e-12)", "max |difference| 9e-16 (claim: below 1e-12)", atol=1e-14
+    )
     assert compare("loss 0.8873", "loss 0.8801", atol=0.01)
     assert compare("1.00e+03 steps", "1.01e+03 steps", rtol=0.02)
 

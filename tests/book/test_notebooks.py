@@ -125,7 +125,9 @@ def test_tolerances_are_declared_with_their_reason_and_pinned(path):
         tol = cell_tolerance(cell)  # raises on a malformed declaration
         if tol is None:
             continue
-        assert re.search(r"measured", tol["why"]), f"{path.name} cell {n}: the tolerance's why must give the measured spread"
+        assert re.search(r"measured", tol["why"]), (
+            f"{path.name} cell {n}: the tolerance's why must give the measured spread"
+        )
         assert _pins_a_claim("".join(cell["source"])), (
             f"{path.name} cell {n}: compared with a tolerance but no assertion pins its claim"
         )
