@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
+import re
 import subprocess
 import sys
 import threading
@@ -20,6 +22,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
+SOURCES = sorted(
+    p
+    for p in [*(ROOT / "book").rglob("*.ipynb"), *(ROOT / "book").rglob("*.md")]
+    if ".ipynb_checkpoints" not in p.parts
+)
 pytestmark = pytest.mark.site
 
 
@@ -53,6 +60,37 @@ def test_mathjax_is_served_locally(strict_build):
     assert "cdn.jsdelivr.net" not in page
 
 
+def _markdown_of(source: Path) -> str:
+    if source.suffix == ".ipynb":
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return source.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(ROOT / "book")))
+def test_plain_forms_are_the_myst_constructs_on_the_site(strict_build, source):
+    """What a chapter writes in plain Markdown for JupyterLab (CONTRIBUTING.md) is, on the site,
+    what the MyST syntax gave: every ``\\tag{n}`` a numbered equation with the same number, in
+    order; every ``<details>`` solution a folded dropdown admonition with the same title; every
+    citation link one link into the bibliography inside a citation."""
+    assert strict_build.returncode == 0, "the site did not build"
+    md = _markdown_of(source)
+    page = (HTML / source.relative_to(ROOT).with_suffix(".html")).read_text(encoding="utf-8")
+    assert re.findall(r'<span class="eqno">\((\d+)\)', page) == re.findall(r"\\tag\{(\d+)\}", md)
+    titles = re.findall(r'<div class="dropdown admonition[^"]*">\s*<p class="admonition-title">(.*?)</p>', page)
+    assert titles == re.findall(r"<summary>(.*?)</summary>", md)
+    citations = re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', page, re.S)
+    into_bibliography = sum(len(re.findall(r'href="(?:\.\./)*references\.html#', c)) for c in citations)
+    assert into_bibliography == len(re.findall(r"\]\((?:\.\./)*references\.md#[\w-]+\)", md))
+
+
+def test_plain_forms_are_used():
+    """The check above compares counts; this keeps it from passing on a book that has none."""
+    text = "\n".join(_markdown_of(p) for p in SOURCES)
+    counts = [len(re.findall(pattern, text)) for pattern in (r"\\tag\{", r"<summary>", r"references\.md#")]
+    assert min(counts) > 50, counts
+
+
 @pytest.fixture(scope="module")
 def site_url(strict_build):
     assert strict_build.returncode == 0, "the site did not build"
@@ -79,7 +117,9 @@ def _visit(browser, url: str) -> dict:
     context = browser.new_context()
     # The book theme reads its colour mode from local storage and logs a console error when a
     # first visit finds none; a returning reader always has one.
-    context.add_init_script("try { localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light'); } catch (e) {}")
+    context.add_init_script(
+        "try { localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light'); } catch (e) {}"
+    )
     page = context.new_page()
     seen = {"console_errors": [], "outside": [], "failed": [], "page_errors": []}
 
@@ -96,9 +136,11 @@ def _visit(browser, url: str) -> dict:
     page.on("pageerror", lambda e: seen["page_errors"].append(str(e)))
     page.on(
         "response",
-        lambda resp: resp.status >= 400
-        and not resp.url.endswith("/favicon.ico")
-        and seen["failed"].append(f"{resp.status} {resp.url}"),
+        lambda resp: (
+            resp.status >= 400
+            and not resp.url.endswith("/favicon.ico")
+            and seen["failed"].append(f"{resp.status} {resp.url}")
+        ),
     )
     page.goto(url, wait_until="networkidle")  # index.html redirects to the first chapter
     seen["title"] = page.title()
@@ -117,8 +159,6 @@ def _visit(browser, url: str) -> dict:
     seen["console_errors"] = [e for e in seen["console_errors"] if "favicon.ico" not in e]
     context.close()
     return seen
-
-
 
 
 def test_every_page_in_chromium(site_url, browser):
