@@ -29,6 +29,9 @@ from lstm_tutorial.repro import NOTEBOOK_ENV
 os.environ.update(NOTEBOOK_ENV)
 
 _NBVAL_COUNTS = {"cells": 0, "compared": 0, "ignored": 0, "skipped": 0, "tolerance": 0}
+# Seconds each notebook took under nbval (kernel start and every cell), for the chapter budget.
+_NOTEBOOK_SECONDS: dict[str, float] = {}
+CHAPTER_BUDGET_S = 90
 
 # A decimal number as Python prints it: 3, -0.25, 1.5e-07, .5, 2E+03.
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -115,7 +118,23 @@ def pytest_collection_modifyitems(session, config, items):
             _NBVAL_COUNTS["ignored"] += 1
 
 
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        _NOTEBOOK_SECONDS[path] = _NOTEBOOK_SECONDS.get(path, 0.0) + report.duration
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _NOTEBOOK_SECONDS:
+        times = sorted(_NOTEBOOK_SECONDS.items(), key=lambda kv: -kv[1])
+        over = sum(seconds > CHAPTER_BUDGET_S for _, seconds in times)
+        terminalreporter.write_sep(
+            "-",
+            f"notebook run times: {len(times)} notebooks, {sum(s for _, s in times):.0f} s in all; "
+            f"{over} over the {CHAPTER_BUDGET_S} s chapter budget; the slowest:",
+        )
+        for path, seconds in times[:5]:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
     if _NBVAL_COUNTS["cells"]:
         c = _NBVAL_COUNTS
         terminalreporter.write_sep(
