@@ -63,11 +63,12 @@ def seed_everything(seed: int = DEFAULT_SEED, *, frameworks: bool | None = None)
 
 #: Environment every notebook runs in, both when an author refreshes the stored outputs
 #: (``make notebooks``) and when nbval re-runs them (``make test``): quiet TensorFlow, no GPU,
-#: a fixed hash seed, and a fixed thread count so reductions add up in the same order.
+#: a fixed hash seed, and a fixed thread count so reductions add up in the same order. It makes
+#: no kernel choice (CONTRIBUTING.md, rule 4): TensorFlow's oneDNN operations stay at their
+#: default, as in a reader's JupyterLab, so the tests run the kernels a reader runs.
 NOTEBOOK_ENV = {
     "PYTHONHASHSEED": "0",
     "TF_CPP_MIN_LOG_LEVEL": "2",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
     "CUDA_VISIBLE_DEVICES": "",
     "KERAS_BACKEND": "tensorflow",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",

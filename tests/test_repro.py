@@ -1,10 +1,15 @@
+import importlib.util
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from lstm_tutorial import seed_everything
+from lstm_tutorial.repro import NOTEBOOK_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_same_seed_same_draws():
@@ -58,3 +63,27 @@ def test_limit_threads_sets_and_restores_torch_and_blas():
         with pytest.raises(ValueError, match="n must be a positive int"):
             with limit_threads(bad):
                 pass
+
+
+def _portability_configs() -> dict:
+    spec = importlib.util.spec_from_file_location("portability", ROOT / "scripts" / "portability.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CONFIGS
+
+
+def test_normal_runs_make_no_kernel_choice():
+    """CONTRIBUTING.md, rule 4: the variables that force kernels (those of scripts/portability.py,
+    and TensorFlow's switch between its oneDNN and Eigen kernels) appear nowhere that a reader's
+    run or ``make test`` reads: not in NOTEBOOK_ENV, the package, the notebooks, conftest.py,
+    pytest.ini or the Makefile."""
+    forcing = {name for _, variables, _ in _portability_configs().values() for name in variables}
+    assert {"OPENBLAS_CORETYPE", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA"} <= forcing
+    forcing |= {"TF_ENABLE_ONEDNN_OPTS", "MKL_CBWR", "MKL_DEBUG_CPU_TYPE"}
+    assert not forcing & set(NOTEBOOK_ENV)
+    read = [*(ROOT / "lstm_tutorial").rglob("*.py"), *(ROOT / "book").rglob("*.ipynb")]
+    read += [ROOT / "conftest.py", ROOT / "pytest.ini", ROOT / "Makefile"]
+    for path in read:
+        text = path.read_text(encoding="utf-8")
+        found = sorted(name for name in forcing if name in text)
+        assert not found, f"{path.relative_to(ROOT)} mentions {found}: kernel forcing belongs in scripts/portability.py"
