@@ -63,7 +63,8 @@ def seed_everything(seed: int = DEFAULT_SEED, *, frameworks: bool | None = None)
 
 #: Environment every notebook runs in, both when an author refreshes the stored outputs
 #: (``make notebooks``) and when nbval re-runs them (``make test``): quiet TensorFlow, no GPU,
-#: a fixed hash seed, and a fixed thread count so reductions add up in the same order. It makes
+#: a fixed hash seed, Keras on TensorFlow, inline figures and sparse progress bars. Threads are
+#: limited per function with :func:`limit_threads`, not here. It makes
 #: no kernel choice (CONTRIBUTING.md, rule 4): TensorFlow's oneDNN operations stay at their
 #: default, as in a reader's JupyterLab, so the tests run the kernels a reader runs.
 NOTEBOOK_ENV = {

@@ -14,14 +14,13 @@ import importlib.util
 import json
 import re
 import sys
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BOOK = ROOT / "book"
-PAGES = sorted(p for p in [*BOOK.rglob("*.ipynb"), *BOOK.rglob("*.md")] if ".ipynb_checkpoints" not in p.parts)
+from tests.book.pages import PAGES, ROOT
+from tests.book.pages import markdown as _markdown
+
 IDS = [p.relative_to(ROOT).as_posix() for p in PAGES]
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?^ {0,3}\1\s*$", re.M | re.S)
@@ -34,13 +33,6 @@ def _script():
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
-
-
-def _markdown(path: Path) -> list[str]:
-    if path.suffix == ".md":
-        return [path.read_text(encoding="utf-8")]
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
 
 
 def test_rewrite_changes_nothing(capsys):

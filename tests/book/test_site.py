@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import re
 import subprocess
 import sys
@@ -20,13 +19,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.book.pages import PAGES, markdown
+
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
-SOURCES = sorted(
-    p
-    for p in [*(ROOT / "book").rglob("*.ipynb"), *(ROOT / "book").rglob("*.md")]
-    if ".ipynb_checkpoints" not in p.parts
-)
 pytestmark = pytest.mark.site
 
 
@@ -61,13 +57,10 @@ def test_mathjax_is_served_locally(strict_build):
 
 
 def _markdown_of(source: Path) -> str:
-    if source.suffix == ".ipynb":
-        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
-        return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    return source.read_text(encoding="utf-8")
+    return "\n".join(markdown(source))
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(ROOT / "book")))
+@pytest.mark.parametrize("source", PAGES, ids=lambda p: str(p.relative_to(ROOT / "book")))
 def test_plain_forms_are_the_myst_constructs_on_the_site(strict_build, source):
     """What a chapter writes in plain Markdown for JupyterLab (CONTRIBUTING.md) is, on the site,
     what the MyST syntax gave: every ``\\tag{n}`` a numbered equation with the same number, in
@@ -86,7 +79,7 @@ def test_plain_forms_are_the_myst_constructs_on_the_site(strict_build, source):
 
 def test_plain_forms_are_used():
     """The check above compares counts; this keeps it from passing on a book that has none."""
-    text = "\n".join(_markdown_of(p) for p in SOURCES)
+    text = "\n".join(_markdown_of(p) for p in PAGES)
     counts = [len(re.findall(pattern, text)) for pattern in (r"\\tag\{", r"<summary>", r"references\.md#")]
     assert min(counts) > 50, counts
 
